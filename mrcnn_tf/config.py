@@ -1,0 +1,217 @@
+"""Configuration: matterport's field names and defaults, validated.
+
+Two ways to set fields, both as in matterport:
+
+    class BalloonConfig(Config):          # class attributes
+        NAME = "balloon"
+        NUM_CLASSES = 2
+
+    config = Config(NUM_CLASSES=4, BACKBONE="resnet50")   # keyword overrides
+
+Derived fields (``BATCH_SIZE``, ``IMAGE_SHAPE``, ``IMAGE_META_SIZE``) follow the overrides.
+An unknown or misspelt field raises ``ValueError`` naming the closest valid fields;
+impossible values raise ``ValueError`` naming the field and the problem.
+"""
+from __future__ import annotations
+
+import difflib
+
+import numpy as np
+
+BACKBONES = ("resnet50", "resnet101")
+RESIZE_MODES = ("square", "pad64", "none", "crop")
+# Fields computed from the others; they may not be set directly.
+DERIVED_FIELDS = ("BATCH_SIZE", "IMAGE_SHAPE", "IMAGE_META_SIZE")
+
+
+class Config:
+    """Mask R-CNN configuration with matterport's defaults.
+
+    Every upper-case class attribute below is a field. Subclass and override, or pass
+    ``Config(FIELD=value, ...)``. Arrays (``MEAN_PIXEL``, ``*_STD_DEV``) are stored as
+    numpy arrays whatever sequence they are given as.
+    """
+
+    NAME = None  # experiment name, used in checkpoint folder and file names
+    GPU_COUNT = 1
+    IMAGES_PER_GPU = 2  # images per replica and step; inference batches this many
+    STEPS_PER_EPOCH = 1000
+    VALIDATION_STEPS = 50
+
+    BACKBONE = "resnet101"  # "resnet50" or "resnet101"
+    COMPUTE_BACKBONE_SHAPE = None  # unused: backbone shapes follow BACKBONE_STRIDES
+    BACKBONE_STRIDES = [4, 8, 16, 32, 64]  # strides of P2..P6 relative to the input
+    FPN_CLASSIF_FC_LAYERS_SIZE = 1024
+    TOP_DOWN_PYRAMID_SIZE = 256
+
+    NUM_CLASSES = 1  # including background
+
+    # Anchors: one scale per pyramid level; ratios are width / height.
+    RPN_ANCHOR_SCALES = (32, 64, 128, 256, 512)
+    RPN_ANCHOR_RATIOS = [0.5, 1, 2]
+    RPN_ANCHOR_STRIDE = 1
+    RPN_NMS_THRESHOLD = 0.7
+    RPN_TRAIN_ANCHORS_PER_IMAGE = 256
+    PRE_NMS_LIMIT = 6000  # proposals kept by RPN score before NMS
+    POST_NMS_ROIS_TRAINING = 2000
+    POST_NMS_ROIS_INFERENCE = 1000
+
+    USE_MINI_MASK = True
+    MINI_MASK_SHAPE = (56, 56)
+
+    # Resizing: "square" scales so the short side reaches IMAGE_MIN_DIM, caps the long side at
+    # IMAGE_MAX_DIM and zero-pads to IMAGE_MAX_DIM x IMAGE_MAX_DIM; "pad64" scales likewise
+    # (without the cap) and pads each side to a multiple of 64; "none" leaves the image as is.
+    IMAGE_RESIZE_MODE = "square"
+    IMAGE_MIN_DIM = 800
+    IMAGE_MAX_DIM = 1024
+    IMAGE_MIN_SCALE = 0
+    IMAGE_CHANNEL_COUNT = 3
+    MEAN_PIXEL = np.array([123.7, 116.8, 103.9])  # RGB, subtracted from every pixel
+
+    TRAIN_ROIS_PER_IMAGE = 200
+    ROI_POSITIVE_RATIO = 0.33
+    POOL_SIZE = 7  # ROIAlign output of the classifier head
+    MASK_POOL_SIZE = 14  # ROIAlign output of the mask head
+    MASK_SHAPE = [28, 28]
+    MAX_GT_INSTANCES = 100
+
+    RPN_BBOX_STD_DEV = np.array([0.1, 0.1, 0.2, 0.2])
+    BBOX_STD_DEV = np.array([0.1, 0.1, 0.2, 0.2])
+
+    DETECTION_MAX_INSTANCES = 100
+    DETECTION_MIN_CONFIDENCE = 0.7
+    DETECTION_NMS_THRESHOLD = 0.3
+
+    LEARNING_RATE = 0.001
+    LEARNING_MOMENTUM = 0.9
+    WEIGHT_DECAY = 0.0001
+    LOSS_WEIGHTS = {
+        "rpn_class_loss": 1.0,
+        "rpn_bbox_loss": 1.0,
+        "mrcnn_class_loss": 1.0,
+        "mrcnn_bbox_loss": 1.0,
+        "mrcnn_mask_loss": 1.0,
+    }
+    USE_RPN_ROIS = True
+    TRAIN_BN = False  # BatchNorm stays in inference mode unless this is True
+    GRADIENT_CLIP_NORM = 5.0
+
+    def __init__(self, **overrides):
+        valid = self.field_names()
+        unknown = [k for k in self._declared_fields() if k not in valid]
+        for name, value in overrides.items():
+            if name in DERIVED_FIELDS:
+                raise ValueError(f"Config field {name} is derived from the others and cannot be set")
+            if name not in valid:
+                unknown.append(name)
+            setattr(self, name, value)
+        if unknown:
+            raise ValueError("; ".join(_unknown_message(name, valid) for name in unknown))
+        for name in ("MEAN_PIXEL", "RPN_BBOX_STD_DEV", "BBOX_STD_DEV"):
+            setattr(self, name, np.asarray(getattr(self, name), dtype=np.float64))
+        self.BATCH_SIZE = self.IMAGES_PER_GPU * self.GPU_COUNT
+        side = self.IMAGE_MIN_DIM if self.IMAGE_RESIZE_MODE == "crop" else self.IMAGE_MAX_DIM
+        self.IMAGE_SHAPE = np.array([side, side, self.IMAGE_CHANNEL_COUNT])
+        # image id, original shape, molded shape, window, scale, active class ids
+        self.IMAGE_META_SIZE = 1 + 3 + 3 + 4 + 1 + self.NUM_CLASSES
+        self.validate()
+
+    @classmethod
+    def field_names(cls) -> list[str]:
+        """Names of all settable fields, in definition order."""
+        return [k for k in vars(Config) if k.isupper() and k not in DERIVED_FIELDS]
+
+    @classmethod
+    def _declared_fields(cls) -> list[str]:
+        """Upper-case class attributes a subclass declares."""
+        names = []
+        for klass in cls.__mro__:
+            if klass is Config or klass is object:
+                break
+            names += [k for k in vars(klass) if k.isupper() and not k.startswith("_")]
+        return names
+
+    def validate(self) -> None:
+        """Raise ValueError for values the model cannot run with."""
+        def fail(field, problem):
+            raise ValueError(f"Config.{field}={getattr(self, field)!r}: {problem}")
+
+        def positive_int(field):
+            value = getattr(self, field)
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+                fail(field, "must be a positive integer")
+
+        for field in ("GPU_COUNT", "IMAGES_PER_GPU", "NUM_CLASSES", "POST_NMS_ROIS_INFERENCE",
+                      "POST_NMS_ROIS_TRAINING", "PRE_NMS_LIMIT", "DETECTION_MAX_INSTANCES",
+                      "POOL_SIZE", "MASK_POOL_SIZE", "RPN_ANCHOR_STRIDE", "TOP_DOWN_PYRAMID_SIZE",
+                      "FPN_CLASSIF_FC_LAYERS_SIZE", "IMAGE_CHANNEL_COUNT"):
+            positive_int(field)
+        if self.NUM_CLASSES < 2:
+            fail("NUM_CLASSES", "must be at least 2 (background plus one class)")
+        if self.BACKBONE not in BACKBONES:
+            fail("BACKBONE", f"must be one of {', '.join(BACKBONES)}")
+        if self.IMAGE_RESIZE_MODE not in RESIZE_MODES:
+            fail("IMAGE_RESIZE_MODE", f"must be one of {', '.join(RESIZE_MODES)}")
+        if self.IMAGE_RESIZE_MODE == "square" and self.IMAGE_MAX_DIM % 64:
+            fail("IMAGE_MAX_DIM", "must be a multiple of 64 in square mode")
+        if self.IMAGE_RESIZE_MODE == "pad64" and self.IMAGE_MIN_DIM % 64:
+            fail("IMAGE_MIN_DIM", "must be a multiple of 64 in pad64 mode")
+        if self.IMAGE_MIN_DIM and self.IMAGE_MAX_DIM and self.IMAGE_MIN_DIM > self.IMAGE_MAX_DIM:
+            fail("IMAGE_MIN_DIM", f"must not exceed IMAGE_MAX_DIM={self.IMAGE_MAX_DIM}")
+        if len(self.RPN_ANCHOR_SCALES) != len(self.BACKBONE_STRIDES):
+            fail("RPN_ANCHOR_SCALES", "needs one scale per entry of BACKBONE_STRIDES")
+        if len(self.BACKBONE_STRIDES) != 5:
+            fail("BACKBONE_STRIDES", "needs five strides, for P2..P6")
+        if self.MEAN_PIXEL.shape != (self.IMAGE_CHANNEL_COUNT,):
+            fail("MEAN_PIXEL", f"needs one value per channel ({self.IMAGE_CHANNEL_COUNT})")
+        for field in ("RPN_BBOX_STD_DEV", "BBOX_STD_DEV"):
+            if getattr(self, field).shape != (4,):
+                fail(field, "needs four values (dy, dx, dh, dw)")
+        for field in ("DETECTION_MIN_CONFIDENCE", "DETECTION_NMS_THRESHOLD", "RPN_NMS_THRESHOLD",
+                      "ROI_POSITIVE_RATIO"):
+            if not 0 <= float(getattr(self, field)) <= 1:
+                fail(field, "must lie in [0, 1]")
+        if len(self.MASK_SHAPE) != 2 or list(self.MASK_SHAPE) != [2 * self.MASK_POOL_SIZE] * 2:
+            fail("MASK_SHAPE", f"must be twice MASK_POOL_SIZE ({self.MASK_POOL_SIZE}) on each side")
+        unknown_losses = set(self.LOSS_WEIGHTS) - set(Config.LOSS_WEIGHTS)
+        if unknown_losses:
+            fail("LOSS_WEIGHTS", f"unknown losses {sorted(unknown_losses)}; valid: "
+                                 f"{', '.join(Config.LOSS_WEIGHTS)}")
+
+    def to_dict(self) -> dict:
+        """Effective values of all fields, derived ones included."""
+        names = self.field_names() + list(DERIVED_FIELDS)
+        return {name: getattr(self, name) for name in names}
+
+    def display(self) -> None:
+        """Print the effective values, one field a line (as matterport's)."""
+        print("\nConfigurations:")
+        for name, value in sorted(self.to_dict().items()):
+            print(f"{name:30} {value}")
+        print("\n")
+
+    def __repr__(self) -> str:
+        changed = {k: v for k, v in self.to_dict().items()
+                   if k not in DERIVED_FIELDS and not _same(v, getattr(Config, k))}
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+
+
+class CocoConfig(Config):
+    """matterport's COCO configuration: 80 classes plus background."""
+
+    NAME = "coco"
+    NUM_CLASSES = 81
+
+
+def _unknown_message(name: str, valid: list[str]) -> str:
+    close = difflib.get_close_matches(name.upper(), valid, n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(close)}?" if close else "see Config.field_names()"
+    return f"unknown Config field {name!r}: {hint}"
+
+
+def _same(a, b) -> bool:
+    try:
+        return bool(np.array_equal(np.asarray(a, dtype=object), np.asarray(b, dtype=object)))
+    except Exception:
+        return a is b

@@ -1,0 +1,11 @@
+"""Thin Keras layers over the ops in ``mrcnn_tf.ops``; each stores its arguments for get_config."""
+from mrcnn_tf.layers.detection_layer import DetectionLayer
+from mrcnn_tf.layers.proposal_layer import ProposalLayer
+from mrcnn_tf.layers.roi_align_layer import PyramidROIAlign
+from mrcnn_tf.layers.roi_axis import MergeRoiAxis, SplitRoiAxis
+
+CUSTOM_OBJECTS = {cls.__name__: cls for cls in (
+    DetectionLayer, ProposalLayer, PyramidROIAlign, MergeRoiAxis, SplitRoiAxis)}
+
+__all__ = ["CUSTOM_OBJECTS", "DetectionLayer", "MergeRoiAxis", "ProposalLayer",
+           "PyramidROIAlign", "SplitRoiAxis"]

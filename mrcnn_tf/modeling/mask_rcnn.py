@@ -1,0 +1,55 @@
+"""Assembly of the Mask R-CNN inference graph from its stages.
+
+Shape shorthand: B images, H x W molded image, A anchors, R = POST_NMS_ROIS_INFERENCE proposals,
+D = DETECTION_MAX_INSTANCES, C = NUM_CLASSES. Boxes are normalized (y1, x1, y2, x2).
+
+Inputs: ``input_image`` float32 [B, H, W, 3] mean-subtracted, ``input_image_meta`` float32
+[B, IMAGE_META_SIZE] (see ops.image_meta), ``input_anchors`` float32 [B, A, 4].
+Outputs, in matterport's order: ``mrcnn_detection`` [B, D, 6] (y1, x1, y2, x2, class_id,
+score), ``mrcnn_class`` [B, R, C], ``mrcnn_bbox`` [B, R, C, 4], ``mrcnn_mask``
+[B, D, 28, 28, C], ``ROI`` [B, R, 4], ``rpn_class`` [B, A, 2], ``rpn_bbox`` [B, A, 4].
+"""
+from __future__ import annotations
+
+import keras
+
+from mrcnn_tf.layers import DetectionLayer, ProposalLayer
+from mrcnn_tf.modeling.fpn import feature_pyramid
+from mrcnn_tf.modeling.heads import classifier_head, mask_head
+from mrcnn_tf.modeling.resnet import resnet_features
+from mrcnn_tf.modeling.rpn import build_rpn_model, rpn_outputs
+
+
+def build_inference_model(config) -> keras.Model:
+    """The inference model for a validated Config (see module docstring for inputs/outputs)."""
+    image = keras.Input(shape=(None, None, config.IMAGE_CHANNEL_COUNT), name="input_image")
+    image_meta = keras.Input(shape=(config.IMAGE_META_SIZE,), name="input_image_meta")
+    anchors = keras.Input(shape=(None, 4), name="input_anchors")
+
+    c_maps = resnet_features(image, config.BACKBONE, train_bn=config.TRAIN_BN)
+    p_maps = feature_pyramid(c_maps, config.TOP_DOWN_PYRAMID_SIZE)
+    rpn_feature_maps, mrcnn_feature_maps = p_maps, p_maps[:4]
+
+    rpn = build_rpn_model(len(config.RPN_ANCHOR_RATIOS), config.TOP_DOWN_PYRAMID_SIZE,
+                          config.RPN_ANCHOR_STRIDE)
+    _, rpn_class, rpn_bbox = rpn_outputs(rpn, rpn_feature_maps)
+    rpn_rois = ProposalLayer(config.POST_NMS_ROIS_INFERENCE, config.RPN_NMS_THRESHOLD,
+                             config.PRE_NMS_LIMIT, config.RPN_BBOX_STD_DEV,
+                             name="ROI")([rpn_class, rpn_bbox, anchors])
+
+    _, mrcnn_class, mrcnn_bbox = classifier_head(
+        rpn_rois, mrcnn_feature_maps, image_meta, pool_size=config.POOL_SIZE,
+        num_classes=config.NUM_CLASSES, fc_size=config.FPN_CLASSIF_FC_LAYERS_SIZE,
+        train_bn=config.TRAIN_BN)
+    detections = DetectionLayer(config.BBOX_STD_DEV, config.DETECTION_MIN_CONFIDENCE,
+                                config.DETECTION_NMS_THRESHOLD, config.DETECTION_MAX_INSTANCES,
+                                name="mrcnn_detection")(
+        [rpn_rois, mrcnn_class, mrcnn_bbox, image_meta])
+    detection_boxes = detections[..., :4]
+    mrcnn_mask = mask_head(detection_boxes, mrcnn_feature_maps, image_meta,
+                           pool_size=config.MASK_POOL_SIZE, num_classes=config.NUM_CLASSES,
+                           train_bn=config.TRAIN_BN)
+
+    return keras.Model([image, image_meta, anchors],
+                       [detections, mrcnn_class, mrcnn_bbox, mrcnn_mask, rpn_rois, rpn_class,
+                        rpn_bbox], name="mask_rcnn")

@@ -1,0 +1,117 @@
+"""Box operations.
+
+Shape shorthand: N boxes, B images. Box format everywhere inside the package:
+``[y1, x1, y2, x2]``; *normalized* boxes are fractions of the (molded) image where pixel
+``(H - 1, W - 1)`` maps to ``(1, 1)`` and the pixel box ``(y1, x1, y2, x2)`` with exclusive
+``y2, x2`` becomes ``(y1, x1, y2 - 1, x2 - 1) / (H - 1, W - 1)`` (matterport's convention).
+Deltas are ``[dy, dx, log(dh), log(dw)]`` relative to the box's centre and size.
+
+The ``*_graph`` functions take and return TensorFlow tensors (they work on any leading shape);
+the others are numpy.
+"""
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+
+def apply_box_deltas_graph(boxes, deltas):
+    """Refine boxes by deltas.
+
+    boxes: float32 [..., 4] as (y1, x1, y2, x2); deltas: float32 [..., 4] as
+    (dy, dx, log(dh), log(dw)), already multiplied by the std-dev.
+    Returns float32 [..., 4] (y1, x1, y2, x2).
+    """
+    height = boxes[..., 2] - boxes[..., 0]
+    width = boxes[..., 3] - boxes[..., 1]
+    center_y = boxes[..., 0] + 0.5 * height
+    center_x = boxes[..., 1] + 0.5 * width
+    center_y += deltas[..., 0] * height
+    center_x += deltas[..., 1] * width
+    height *= tf.exp(deltas[..., 2])
+    width *= tf.exp(deltas[..., 3])
+    y1 = center_y - 0.5 * height
+    x1 = center_x - 0.5 * width
+    return tf.stack([y1, x1, y1 + height, x1 + width], axis=-1)
+
+
+def box_deltas_graph(boxes, targets):
+    """The deltas that take ``boxes`` to ``targets`` (inverse of apply_box_deltas_graph).
+
+    boxes, targets: float32 [..., 4] (y1, x1, y2, x2) with positive sizes.
+    Returns float32 [..., 4] (dy, dx, log(dh), log(dw)), not divided by the std-dev.
+    """
+    boxes = tf.cast(boxes, tf.float32)
+    targets = tf.cast(targets, tf.float32)
+    height = boxes[..., 2] - boxes[..., 0]
+    width = boxes[..., 3] - boxes[..., 1]
+    center_y = boxes[..., 0] + 0.5 * height
+    center_x = boxes[..., 1] + 0.5 * width
+    t_height = targets[..., 2] - targets[..., 0]
+    t_width = targets[..., 3] - targets[..., 1]
+    t_center_y = targets[..., 0] + 0.5 * t_height
+    t_center_x = targets[..., 1] + 0.5 * t_width
+    return tf.stack([(t_center_y - center_y) / height, (t_center_x - center_x) / width,
+                     tf.math.log(t_height / height), tf.math.log(t_width / width)], axis=-1)
+
+
+def clip_boxes_graph(boxes, window):
+    """Clip boxes to a window.
+
+    boxes: float32 [..., 4] (y1, x1, y2, x2); window: float32 [4] (y1, x1, y2, x2), or
+    [B, 4] for boxes of shape [B, N, 4]. Returns boxes of the same shape, every coordinate
+    inside the window.
+    """
+    window = tf.cast(window, boxes.dtype)
+    if window.shape.rank == 2:
+        window = window[:, tf.newaxis, :]
+    low = tf.stack([window[..., 0], window[..., 1], window[..., 0], window[..., 1]], axis=-1)
+    high = tf.stack([window[..., 2], window[..., 3], window[..., 2], window[..., 3]], axis=-1)
+    return tf.maximum(tf.minimum(boxes, high), low)
+
+
+def norm_boxes(boxes, shape):
+    """Pixel boxes to normalized boxes.
+
+    boxes: [N, 4] (y1, x1, y2, x2) in pixels, y2/x2 exclusive; shape: (height, width).
+    Returns float32 [N, 4] normalized (see module docstring).
+    """
+    h, w = shape
+    scale = np.array([h - 1, w - 1, h - 1, w - 1])
+    shift = np.array([0, 0, 1, 1])
+    return np.divide(np.asarray(boxes) - shift, scale).astype(np.float32)
+
+
+def denorm_boxes(boxes, shape):
+    """Normalized boxes to int32 pixel boxes (y2/x2 exclusive), rounded to the nearest pixel."""
+    h, w = shape
+    scale = np.array([h - 1, w - 1, h - 1, w - 1])
+    shift = np.array([0, 0, 1, 1])
+    return np.around(np.multiply(boxes, scale) + shift).astype(np.int32)
+
+
+def norm_boxes_graph(boxes, shape):
+    """Tensor version of norm_boxes. boxes: [..., 4] pixels; shape: [2] (height, width)."""
+    h, w = tf.split(tf.cast(shape, tf.float32), 2)
+    scale = tf.concat([h, w, h, w], axis=-1) - tf.constant(1.0)
+    shift = tf.constant([0.0, 0.0, 1.0, 1.0])
+    return tf.divide(tf.cast(boxes, tf.float32) - shift, scale)
+
+
+def box_area(boxes):
+    """Areas of boxes [N, 4] (y1, x1, y2, x2), numpy. Returns [N]."""
+    boxes = np.asarray(boxes, dtype=np.float64)
+    return (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+
+
+def box_iou(boxes1, boxes2):
+    """IoU matrix of boxes1 [N, 4] and boxes2 [M, 4] (y1, x1, y2, x2), numpy. Returns [N, M]."""
+    boxes1 = np.asarray(boxes1, dtype=np.float64).reshape(-1, 4)
+    boxes2 = np.asarray(boxes2, dtype=np.float64).reshape(-1, 4)
+    y1 = np.maximum(boxes1[:, None, 0], boxes2[None, :, 0])
+    x1 = np.maximum(boxes1[:, None, 1], boxes2[None, :, 1])
+    y2 = np.minimum(boxes1[:, None, 2], boxes2[None, :, 2])
+    x2 = np.minimum(boxes1[:, None, 3], boxes2[None, :, 3])
+    inter = np.clip(y2 - y1, 0, None) * np.clip(x2 - x1, 0, None)
+    union = box_area(boxes1)[:, None] + box_area(boxes2)[None, :] - inter
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)

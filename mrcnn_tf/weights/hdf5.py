@@ -1,0 +1,182 @@
+"""Read and write weights in the Keras 2 HDF5 layout of matterport's weight files.
+
+Layout: root attribute ``layer_names`` (or the same under a ``model_weights`` group, as in
+whole-model files); one group per layer with attribute ``weight_names``; each weight a dataset
+at ``<layer>/<weight name>``, e.g. ``conv1/conv1/kernel:0``. The RPN's weights live in the
+group ``rpn_model`` with names ``rpn_conv_shared/kernel:0`` etc. Keras 3 variables are matched
+by layer name and variable name (kernel, bias, gamma, beta, moving_mean, moving_variance).
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import logging
+import os
+
+import h5py
+import keras
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+COCO_WEIGHTS_SIZE = 257_557_808
+# Layers whose shapes depend on NUM_CLASSES: exclude them to fine-tune on other classes.
+CLASS_SPECIFIC_LAYERS = ("mrcnn_class_logits", "mrcnn_bbox_fc", "mrcnn_mask")
+
+
+@dataclasses.dataclass
+class LoadReport:
+    """What load_weights did: layer names loaded, excluded, absent from the file, and unused."""
+
+    path: str
+    loaded: list
+    excluded: list
+    missing: list  # the model's weighted layers the file has no weights for
+    unused: list  # the file's layers the model does not have
+
+    def __str__(self):
+        parts = [f"loaded {len(self.loaded)} layers from {self.path}"]
+        if self.excluded:
+            parts.append(f"excluded {len(self.excluded)}: {', '.join(self.excluded)}")
+        if self.missing:
+            parts.append(f"{len(self.missing)} model layers not in the file (left as they were): "
+                         f"{_shorten(self.missing)}")
+        if self.unused:
+            parts.append(f"{len(self.unused)} file layers not in the model: {_shorten(self.unused)}")
+        return "; ".join(parts)
+
+
+def _shorten(names, limit=8):
+    return ", ".join(names[:limit]) + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
+
+
+def _decode(names):
+    return [n.decode("utf8") if isinstance(n, bytes) else str(n) for n in names]
+
+
+def _var_key(name: str) -> tuple[str, str]:
+    """'rpn_conv_shared/kernel:0' -> ('rpn_conv_shared', 'kernel')."""
+    parts = name.split(":")[0].split("/")
+    return (parts[-2] if len(parts) > 1 else "", parts[-1])
+
+
+def open_weights_file(path):
+    """Open an HDF5 weights file for reading, with clear errors for missing or damaged files.
+
+    Returns (h5py.File, root group holding ``layer_names``).
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"weights file {path!r} does not exist")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as err:
+        size = os.path.getsize(path)
+        hint = ""
+        if "coco" in os.path.basename(path).lower():
+            hint = f"; the COCO weights file is {COCO_WEIGHTS_SIZE:,} bytes"
+        raise ValueError(f"weights file {path!r} ({size:,} bytes) is not a readable HDF5 file, "
+                         f"or it is truncated{hint}") from err
+    root = f["model_weights"] if "layer_names" not in f.attrs and "model_weights" in f else f
+    if "layer_names" not in root.attrs:
+        f.close()
+        raise ValueError(f"{path!r} is an HDF5 file but not in the Keras 2 weights layout "
+                         "(no 'layer_names' attribute) — is this a Mask R-CNN weights file?")
+    return f, root
+
+
+def read_weights(path) -> dict:
+    """All weights of a file: {layer name: [(weight name, numpy array), ...]} in file order."""
+    f, root = open_weights_file(path)
+    with f:
+        layers = {}
+        for layer in _decode(root.attrs["layer_names"]):
+            group = root[layer]
+            names = _decode(group.attrs.get("weight_names", []))
+            try:
+                layers[layer] = [(n, np.asarray(group[n])) for n in names]
+            except (KeyError, OSError) as err:
+                raise ValueError(f"weights file {os.fspath(path)!r} is damaged or truncated: "
+                                 f"cannot read layer {layer!r} ({err})") from err
+    return layers
+
+
+def _model_layers(model) -> dict:
+    """Top-level layers of the model that own weights, by name (nested models included)."""
+    return {layer.name: layer for layer in model.layers if layer.weights}
+
+
+def _variables_by_key(layer) -> dict:
+    """{(layer name, variable name): variable} for a layer or a nested model."""
+    sublayers = layer.layers if isinstance(layer, keras.Model) else [layer]
+    return {(sub.name, v.name.split(":")[0].split("/")[-1]): v
+            for sub in sublayers for v in sub.weights}
+
+
+def load_weights(model, path, *, exclude=None) -> LoadReport:
+    """Assign weights from a matterport-layout HDF5 file to a Keras model, by layer name.
+
+    exclude: layer names to leave untouched (e.g. CLASS_SPECIFIC_LAYERS to fine-tune on other
+    classes). Raises ValueError when nothing matches or a shape differs; checks that every
+    assigned variable holds the file's values afterwards. Returns a LoadReport.
+    """
+    exclude = list(exclude or [])
+    layers = _model_layers(model)
+    unknown_excludes = [n for n in exclude if n not in layers]
+    if unknown_excludes:
+        raise ValueError(f"exclude names layers the model does not have: {unknown_excludes}; "
+                         f"close: {[difflib.get_close_matches(n, layers, 1) for n in unknown_excludes]}")
+    file_layers = read_weights(path)
+    matched = [name for name in file_layers if name in layers and file_layers[name]]
+    if not [n for n in matched if n not in exclude]:
+        raise ValueError(f"0 of {len(layers)} layers matched in {os.fspath(path)!r} — is this a "
+                         "Mask R-CNN weights file?")
+    assignments = []
+    for name in matched:
+        if name in exclude:
+            continue
+        variables = _variables_by_key(layers[name])
+        for weight_name, value in file_layers[name]:
+            key = _var_key(weight_name)
+            if not key[0] or key not in variables:  # flat name: layer is the group
+                key = (name, key[1])
+            var = variables.get(key)
+            if var is None:
+                raise ValueError(f"layer {name!r}: the model has no weight {weight_name!r} "
+                                 f"(it has {sorted('/'.join(k) for k in variables)})")
+            if tuple(var.shape) != value.shape:
+                hint = ""
+                if name in CLASS_SPECIFIC_LAYERS:
+                    hint = (" — the file was trained for another NUM_CLASSES; pass "
+                            f"exclude={list(CLASS_SPECIFIC_LAYERS)} to fine-tune on new classes")
+                raise ValueError(f"layer {name!r} weight {weight_name!r}: the file has shape "
+                                 f"{value.shape}, the model {tuple(var.shape)}{hint}")
+            assignments.append((var, value))
+    for var, value in assignments:
+        var.assign(value)
+    for var, value in assignments:
+        if not np.array_equal(keras.ops.convert_to_numpy(var), value):
+            raise RuntimeError(f"weight {var.path} did not take the file's values")
+    report = LoadReport(
+        path=os.fspath(path),
+        loaded=[n for n in matched if n not in exclude],
+        excluded=[n for n in matched if n in exclude],
+        missing=[n for n in layers if n not in file_layers and n not in exclude],
+        unused=[n for n in file_layers if n not in layers and file_layers[n]])
+    (logger.warning if report.missing else logger.info)("%s", report)
+    return report
+
+
+def save_weights(model, path) -> None:
+    """Write the model's weights in the Keras 2 layout that load_weights (and matterport) read."""
+    layers = _model_layers(model)
+    with h5py.File(os.fspath(path), "w") as f:
+        f.attrs["layer_names"] = np.array([n.encode() for n in layers], dtype="S")
+        f.attrs["backend"] = b"tensorflow"
+        f.attrs["keras_version"] = keras.__version__.encode()
+        for name, layer in layers.items():
+            group = f.create_group(name)
+            entries = [(f"{sub}/{var}:0", v) for (sub, var), v in _variables_by_key(layer).items()]
+            group.attrs["weight_names"] = np.array([n.encode() for n, _ in entries], dtype="S")
+            for weight_name, var in entries:
+                group.create_dataset(weight_name, data=keras.ops.convert_to_numpy(var))
