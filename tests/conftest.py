@@ -1,0 +1,43 @@
+"""Fixtures shared by the whole suite. Weights are built from ../shared/parity, never downloaded."""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest  # noqa: E402
+
+from tests.helpers import PARITY_DIR, make_weights  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def parity_dir():
+    if not (PARITY_DIR / "make_weights.py").exists():
+        pytest.fail(f"parity fixtures not found at {PARITY_DIR}: the tests need ../shared/parity "
+                    "beside the repository (or MRCNN_TF_PARITY_DIR)")
+    return PARITY_DIR
+
+
+@pytest.fixture(scope="session")
+def r101_weights(parity_dir, tmp_path_factory):
+    """matterport-layout ResNet-101 / 81-class weights (seed 0), as in the reference."""
+    return make_weights("manifest_r101.json", tmp_path_factory.mktemp("weights") / "r101.h5")
+
+
+@pytest.fixture(scope="session")
+def r50_weights(parity_dir, tmp_path_factory):
+    """matterport-layout ResNet-50 / 81-class weights (seed 0)."""
+    return make_weights("manifest_r50.json", tmp_path_factory.mktemp("weights") / "r50.h5")
+
+
+@pytest.fixture(scope="session")
+def small_model(r50_weights):
+    """A fast ResNet-50 COCO-class model at 256x256 with the r50 weights loaded (shared: do not
+    change its weights)."""
+    import mrcnn_tf
+
+    config = mrcnn_tf.CocoConfig(BACKBONE="resnet50", IMAGES_PER_GPU=1, IMAGE_MIN_DIM=256,
+                                 IMAGE_MAX_DIM=256)
+    model = mrcnn_tf.MaskRCNN(mode="inference", config=config)
+    model.load_weights(r50_weights)
+    return model

@@ -1,0 +1,38 @@
+"""Shared test helpers: where the parity fixtures are, and weights built from them."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import skimage.data
+
+REPO = Path(__file__).resolve().parents[1]
+PARITY_DIR = Path(os.environ.get("MRCNN_TF_PARITY_DIR", REPO.parent / "shared" / "parity"))
+REFERENCE_IMAGES = ("astronaut", "coffee", "chelsea")
+
+
+def make_weights(manifest_name: str, out_path, seed: int = 0):
+    """Write deterministic weights with shared/parity/make_weights.py for a manifest there."""
+    spec = importlib.util.spec_from_file_location("make_weights", PARITY_DIR / "make_weights.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with open(PARITY_DIR / manifest_name) as f:
+        module.write(json.load(f), str(out_path), seed)
+    return Path(out_path)
+
+
+def reference_results(name: str) -> dict:
+    """matterport's detections for a skimage image name, from reference_r101_coco.npz."""
+    with np.load(PARITY_DIR / "reference_r101_coco.npz") as data:
+        return {key: data[f"{name}/{key}"] for key in ("rois", "class_ids", "scores", "masks")}
+
+
+def skimage_image(name: str) -> np.ndarray:
+    """An RGB uint8 image from skimage.data (grayscale stacked, alpha dropped)."""
+    image = getattr(skimage.data, name)()
+    if image.ndim == 2:
+        image = np.stack([image] * 3, axis=-1)
+    return image[..., :3]

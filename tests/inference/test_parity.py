@@ -1,0 +1,43 @@
+"""detect() reproduces matterport's own detections (../shared/parity/reference_r101_coco.npz)."""
+from __future__ import annotations
+
+import pytest
+
+import mrcnn_tf
+from mrcnn_tf.evaluation.agreement import compare_detections
+from tests.helpers import REFERENCE_IMAGES, reference_results, skimage_image
+
+# The configuration the reference was made with (see ../shared/parity/README.md).
+REFERENCE_CONFIG = dict(NUM_CLASSES=81, BACKBONE="resnet101", IMAGES_PER_GPU=1, GPU_COUNT=1,
+                        IMAGE_MIN_DIM=800, IMAGE_MAX_DIM=1024, IMAGE_RESIZE_MODE="square",
+                        DETECTION_MIN_CONFIDENCE=0.7)
+
+
+@pytest.fixture(scope="module")
+def r101_model(r101_weights):
+    model = mrcnn_tf.MaskRCNN(mode="inference", config=mrcnn_tf.Config(**REFERENCE_CONFIG))
+    report = model.load_weights(r101_weights)
+    assert not report.missing and not report.unused
+    return model
+
+
+@pytest.mark.parametrize("name", REFERENCE_IMAGES)
+def test_detections_match_matterport(r101_model, name):
+    image = skimage_image(name)
+    reference = reference_results(name)
+    ours = r101_model.detect([image])[0]
+    agreement = compare_detections(reference, ours, image.shape[:2])
+    assert agreement.passes(), f"{name}: {agreement}"
+
+
+def test_batch_of_mixed_sizes_matches_single_images(r101_model):
+    """Two images per batch give what each gives alone (no cross-talk in the batched graph)."""
+    r101_model.config.BATCH_SIZE = 2
+    try:
+        images = [skimage_image("chelsea"), skimage_image("coffee")]
+        batched = r101_model.detect(images)
+    finally:
+        r101_model.config.BATCH_SIZE = 1
+    for name, ours in zip(("chelsea", "coffee"), batched):
+        agreement = compare_detections(reference_results(name), ours, ours["masks"].shape[:2])
+        assert agreement.passes(), f"{name} in a batch: {agreement}"
