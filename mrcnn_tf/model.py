@@ -43,14 +43,16 @@ class MaskRCNN:
         """Save the weights in the same HDF5 layout load_weights reads."""
         hdf5.save_weights(self.keras_model, filepath)
 
-    def detect(self, images, verbose=0):
+    def detect(self, images, verbose=0, batch_size=None):
         """Detect instances in images.
 
         images: a list of numpy images (any number; batched internally), a 4-D array
         [N, H, W, C], or one image. Each image: uint8 as is; uint16 scaled to 0-255; floats as
         0-255, or 0-1 when their maximum is <= 1; grayscale [H, W] / [H, W, 1] stacked to RGB;
         RGBA with alpha dropped. Bad images raise ValueError naming the index and the problem.
+        batch_size: images per model call (default ``config.BATCH_SIZE``); images that mold to
+        different shapes (resize mode "pad64") go in separate calls.
         Returns one dict per image: ``rois`` int32 [N, 4] (y1, x1, y2, x2) pixels,
         ``class_ids`` int32 [N], ``scores`` float32 [N], ``masks`` bool [H, W, N].
         """
-        return self._detector.detect(images, verbose=verbose)
+        return self._detector.detect(images, verbose=verbose, batch_size=batch_size)

@@ -52,8 +52,8 @@ class Detector:
                 f"of 64, which the feature pyramid needs; use IMAGE_RESIZE_MODE 'square' or "
                 f"'pad64', or pass images whose sides are multiples of 64")
 
-    def detect(self, images, verbose=0) -> list:
-        """Detect objects in images (see MaskRCNN.detect)."""
+    def detect(self, images, verbose=0, batch_size=None) -> list:
+        """Detect objects in images (see MaskRCNN.detect); batch_size defaults to BATCH_SIZE."""
         images = [normalize_image(image, i) for i, image in enumerate(as_image_list(images))]
         if verbose:
             print(f"Processing {len(images)} images")
@@ -64,7 +64,7 @@ class Detector:
         by_shape = {}
         for i, (m, _, _) in enumerate(molded):
             by_shape.setdefault(m.shape[1:], []).append(i)
-        batch = self.config.BATCH_SIZE
+        batch = batch_size or self.config.BATCH_SIZE
         for indices in by_shape.values():
             for start in range(0, len(indices), batch):
                 chunk = indices[start:start + batch]

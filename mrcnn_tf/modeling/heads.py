@@ -41,17 +41,20 @@ def classifier_head(rois, feature_maps, image_meta, *, pool_size, num_classes, f
             split(name="mrcnn_bbox")([bbox, rois]))
 
 
-def mask_head(rois, feature_maps, image_meta, *, pool_size, num_classes, train_bn=False):
+def mask_head(rois, feature_maps, image_meta, *, pool_size, num_classes, valid=None,
+              train_bn=False):
     """Soft masks per ROI and class.
 
-    rois: [B, N, 4] normalized. Returns mrcnn_mask float32 [B, N, 2 * pool_size,
+    rois: [B, N, 4] normalized. valid: optional bool [B, N]; rows that are not valid (padding)
+    are not computed and come out as zeros. Returns mrcnn_mask float32 [B, N, 2 * pool_size,
     2 * pool_size, C], sigmoid probabilities relative to each ROI's box.
     """
     x = PyramidROIAlign(pool_size, name="roi_align_mask")([rois, image_meta] + feature_maps)
-    x = MergeRoiAxis(name="mask_merge_rois")(x)
+    valid_inputs = [] if valid is None else [valid]
+    x = MergeRoiAxis(name="mask_merge_rois")([x, *valid_inputs] if valid_inputs else x)
     for i in range(1, 5):
         x = _conv_bn_relu(x, 256, 3, f"mrcnn_mask_conv{i}", f"mrcnn_mask_bn{i}", train_bn,
                           padding="same")
     x = layers.Conv2DTranspose(256, 2, strides=2, activation="relu", name="mrcnn_mask_deconv")(x)
     x = layers.Conv2D(num_classes, 1, activation="sigmoid", name="mrcnn_mask")(x)
-    return SplitRoiAxis(name="mrcnn_mask_rois")([x, rois])
+    return SplitRoiAxis(name="mrcnn_mask_rois")([x, rois] + valid_inputs)

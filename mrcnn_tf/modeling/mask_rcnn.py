@@ -46,9 +46,10 @@ def build_inference_model(config) -> keras.Model:
                                 name="mrcnn_detection")(
         [rpn_rois, mrcnn_class, mrcnn_bbox, image_meta])
     detection_boxes = detections[..., :4]
+    is_detection = detections[..., 4] > 0  # padding rows have class id 0
     mrcnn_mask = mask_head(detection_boxes, mrcnn_feature_maps, image_meta,
                            pool_size=config.MASK_POOL_SIZE, num_classes=config.NUM_CLASSES,
-                           train_bn=config.TRAIN_BN)
+                           valid=is_detection, train_bn=config.TRAIN_BN)
 
     return keras.Model([image, image_meta, anchors],
                        [detections, mrcnn_class, mrcnn_bbox, mrcnn_mask, rpn_rois, rpn_class,

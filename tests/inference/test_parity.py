@@ -32,12 +32,8 @@ def test_detections_match_matterport(r101_model, name):
 
 def test_batch_of_mixed_sizes_matches_single_images(r101_model):
     """Two images per batch give what each gives alone (no cross-talk in the batched graph)."""
-    r101_model.config.BATCH_SIZE = 2
-    try:
-        images = [skimage_image("chelsea"), skimage_image("coffee")]
-        batched = r101_model.detect(images)
-    finally:
-        r101_model.config.BATCH_SIZE = 1
+    images = [skimage_image("chelsea"), skimage_image("coffee")]
+    batched = r101_model.detect(images, batch_size=2)
     for name, ours in zip(("chelsea", "coffee"), batched):
         agreement = compare_detections(reference_results(name), ours, ours["masks"].shape[:2])
         assert agreement.passes(), f"{name} in a batch: {agreement}"
