@@ -4,10 +4,40 @@
     model = mrcnn_tf.MaskRCNN(mode="inference", config=mrcnn_tf.CocoConfig(IMAGES_PER_GPU=1))
     model.load_weights("mask_rcnn_coco.h5")
     result = model.detect([image])[0]   # rois, class_ids, scores, masks
+    picture = mrcnn_tf.visualize.draw_instances(image, result, mrcnn_tf.COCO_CLASS_NAMES)
+
+``MaskRCNN`` and the modules below are imported on first use, so importing the package (and
+running ``mrcnn-tf --help``) does not load TensorFlow.
 """
+import importlib
+
 from mrcnn_tf.class_names import COCO_CLASS_NAMES
 from mrcnn_tf.config import CocoConfig, Config
-from mrcnn_tf.model import MaskRCNN
 
 __version__ = "0.1.0"
-__all__ = ["COCO_CLASS_NAMES", "CocoConfig", "Config", "MaskRCNN", "__version__"]
+
+# Public name -> (module, attribute or None for the module itself), imported on first access.
+_LAZY = {
+    "MaskRCNN": ("mrcnn_tf.model", "MaskRCNN"),
+    "extract_instances": ("mrcnn_tf.extract", "extract_instances"),
+    "save_instances": ("mrcnn_tf.extract", "save_instances"),
+    "filter_result": ("mrcnn_tf.filtering", "filter_result"),
+    "results": ("mrcnn_tf.results", None),
+    "visualize": ("mrcnn_tf.visualize", None),
+}
+
+__all__ = ["COCO_CLASS_NAMES", "CocoConfig", "Config", "__version__", *_LAZY]
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'mrcnn_tf' has no attribute {name!r}")
+    module_name, attribute = _LAZY[name]
+    module = importlib.import_module(module_name)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -19,7 +19,8 @@ import difflib
 import numpy as np
 
 BACKBONES = ("resnet50", "resnet101")
-RESIZE_MODES = ("square", "pad64", "none", "crop")
+RESIZE_MODES = ("square", "pad64", "fit64", "none", "crop")
+COMPUTE_DTYPES = ("float32", "bfloat16", "float16")
 # Fields computed from the others; they may not be set directly.
 DERIVED_FIELDS = ("BATCH_SIZE", "IMAGE_SHAPE", "IMAGE_META_SIZE")
 
@@ -61,7 +62,10 @@ class Config:
 
     # Resizing: "square" scales so the short side reaches IMAGE_MIN_DIM, caps the long side at
     # IMAGE_MAX_DIM and zero-pads to IMAGE_MAX_DIM x IMAGE_MAX_DIM; "pad64" scales likewise
-    # (without the cap) and pads each side to a multiple of 64; "none" leaves the image as is.
+    # (without the cap) and pads each side to a multiple of 64; "fit64" scales as "square" (with
+    # the cap) but pads each side only to the next multiple of 64, so a wide image is not padded
+    # to a square (fewer pixels, faster; boxes are assigned to pyramid levels by the smaller
+    # molded area, so results differ slightly from "square"); "none" leaves the image as is.
     IMAGE_RESIZE_MODE = "square"
     IMAGE_MIN_DIM = 800
     IMAGE_MAX_DIM = 1024
@@ -97,12 +101,18 @@ class Config:
     TRAIN_BN = False  # BatchNorm stays in inference mode unless this is True
     GRADIENT_CLIP_NORM = 5.0
 
+    # Precision of the convolution stacks: "float32" (exact parity with matterport),
+    # "bfloat16" (CPUs with AVX512-BF16/AMX, recent GPUs) or "float16" (GPUs). Softmax, box
+    # decoding, NMS and score thresholds always run in float32.
+    COMPUTE_DTYPE = "float32"
+
     def __init__(self, **overrides):
         valid = self.field_names()
-        unknown = [k for k in self._declared_fields() if k not in valid]
-        for name, value in overrides.items():
+        for name in [*self._declared_fields(), *overrides]:
             if name in DERIVED_FIELDS:
                 raise ValueError(f"Config field {name} is derived from the others and cannot be set")
+        unknown = [k for k in self._declared_fields() if k not in valid]
+        for name, value in overrides.items():
             if name not in valid:
                 unknown.append(name)
             setattr(self, name, value)
@@ -153,12 +163,12 @@ class Config:
             fail("BACKBONE", f"must be one of {', '.join(BACKBONES)}")
         if self.IMAGE_RESIZE_MODE not in RESIZE_MODES:
             fail("IMAGE_RESIZE_MODE", f"must be one of {', '.join(RESIZE_MODES)}")
+        if self.COMPUTE_DTYPE not in COMPUTE_DTYPES:
+            fail("COMPUTE_DTYPE", f"must be one of {', '.join(COMPUTE_DTYPES)}")
         if self.IMAGE_RESIZE_MODE == "square" and self.IMAGE_MAX_DIM % 64:
             fail("IMAGE_MAX_DIM", "must be a multiple of 64 in square mode")
         if self.IMAGE_RESIZE_MODE == "pad64" and self.IMAGE_MIN_DIM % 64:
             fail("IMAGE_MIN_DIM", "must be a multiple of 64 in pad64 mode")
-        if self.IMAGE_MIN_DIM and self.IMAGE_MAX_DIM and self.IMAGE_MIN_DIM > self.IMAGE_MAX_DIM:
-            fail("IMAGE_MIN_DIM", f"must not exceed IMAGE_MAX_DIM={self.IMAGE_MAX_DIM}")
         if len(self.RPN_ANCHOR_SCALES) != len(self.BACKBONE_STRIDES):
             fail("RPN_ANCHOR_SCALES", "needs one scale per entry of BACKBONE_STRIDES")
         if len(self.BACKBONE_STRIDES) != 5:

@@ -54,7 +54,9 @@ class Detector:
 
     def detect(self, images, verbose=0, batch_size=None) -> list:
         """Detect objects in images (see MaskRCNN.detect); batch_size defaults to BATCH_SIZE."""
-        images = [normalize_image(image, i) for i, image in enumerate(as_image_list(images))]
+        channels = self.config.IMAGE_CHANNEL_COUNT
+        images = [normalize_image(image, i, channels)
+                  for i, image in enumerate(as_image_list(images))]
         if verbose:
             print(f"Processing {len(images)} images")
         molded = [mold_inputs([image], self.config) for image in images]

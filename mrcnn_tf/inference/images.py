@@ -18,13 +18,14 @@ def as_image_list(images) -> list:
     raise ValueError(f"images: expected a list of numpy images, got {type(images).__name__}")
 
 
-def normalize_image(image, index: int) -> np.ndarray:
-    """Check one image and bring it to RGB [H, W, 3].
+def normalize_image(image, index: int, channels: int = 3) -> np.ndarray:
+    """Check one image and bring it to RGB [H, W, 3] (or [H, W, channels] for other models).
 
     uint8 is kept as is; uint16 is scaled to 0-255 (float32); other integers must lie in
     0-255; floats are taken as 0-255, or as 0-1 when their maximum is <= 1 (then scaled by
     255); bool is 0/255. Grayscale [H, W] or [H, W, 1] is stacked to three channels; RGBA loses
-    its alpha. Raises ValueError naming ``image[index]`` and the problem otherwise.
+    its alpha. A model with ``channels`` other than 3 takes images of exactly that many channels
+    ([H, W] when it is 1). Raises ValueError naming ``image[index]`` and the problem otherwise.
     """
     def fail(problem):
         raise ValueError(f"image[{index}]: {problem}")
@@ -38,15 +39,22 @@ def normalize_image(image, index: int) -> np.ndarray:
     if image.dtype == object or not (np.issubdtype(image.dtype, np.number)
                                      or image.dtype == bool):
         fail(f"has dtype {image.dtype}; expected a numeric array")
-    if image.ndim == 3 and image.shape[2] == 1:
-        image = image[:, :, 0]
-    if image.ndim == 2:
-        image = np.stack([image] * 3, axis=-1)
-    if image.ndim != 3 or image.shape[2] not in (3, 4):
-        fail(f"has shape {image.shape}; expected [H, W], [H, W, 1], [H, W, 3] or [H, W, 4]")
+    if channels != 3:
+        if image.ndim == 2 and channels == 1:
+            image = image[:, :, np.newaxis]
+        if image.ndim != 3 or image.shape[2] != channels:
+            fail(f"has shape {image.shape}; the model expects IMAGE_CHANNEL_COUNT={channels} "
+                 "channels")
+    else:
+        if image.ndim == 3 and image.shape[2] == 1:
+            image = image[:, :, 0]
+        if image.ndim == 2:
+            image = np.stack([image] * 3, axis=-1)
+        if image.ndim != 3 or image.shape[2] not in (3, 4):
+            fail(f"has shape {image.shape}; expected [H, W], [H, W, 1], [H, W, 3] or [H, W, 4]")
+        image = image[:, :, :3]
     if image.shape[0] == 0 or image.shape[1] == 0:
         fail(f"is empty (shape {image.shape})")
-    image = image[:, :, :3]
     if image.dtype == np.uint8:
         return image
     if image.dtype == bool:

@@ -6,14 +6,14 @@ of the resized image inside the padding.
 from __future__ import annotations
 
 import numpy as np
-import skimage.transform
+from skimage.transform import resize as _skimage_resize  # imported now, not on the first call
 
 from mrcnn_tf.ops.image_meta import compose_image_meta
 
 
 def resize(image, output_shape, order=1, preserve_range=False):
     """skimage resize with matterport's settings: bilinear, constant border, no anti-aliasing."""
-    return skimage.transform.resize(image, output_shape, order=order, mode="constant", cval=0,
+    return _skimage_resize(image, output_shape, order=order, mode="constant", cval=0,
                                     clip=True, preserve_range=preserve_range,
                                     anti_aliasing=False)
 
@@ -25,7 +25,7 @@ def resize_scale(height, width, *, min_dim, max_dim, min_scale, mode) -> float:
     scale = max(1, min_dim / min(height, width)) if min_dim else 1
     if min_scale and scale < min_scale:
         scale = min_scale
-    if max_dim and mode == "square" and round(max(height, width) * scale) > max_dim:
+    if max_dim and mode in ("square", "fit64") and round(max(height, width) * scale) > max_dim:
         scale = max_dim / max(height, width)
     return scale
 
@@ -55,7 +55,7 @@ def resize_image(image, *, min_dim, max_dim, min_scale=0, mode="square"):
     h, w = image.shape[:2]
     if mode == "square":
         padding = [_centered_padding(h, max_dim), _centered_padding(w, max_dim), (0, 0)]
-    elif mode == "pad64":
+    elif mode in ("pad64", "fit64"):
         padding = [_centered_padding(h, -(-h // 64) * 64), _centered_padding(w, -(-w // 64) * 64),
                    (0, 0)]
     else:
@@ -75,7 +75,7 @@ def mold_inputs(images, config):
 
     Returns (molded float32 [B, H', W', 3], image_metas float64 [B, META_SIZE],
     windows int [B, 4] pixel windows). All molded images share one shape in "square" mode;
-    in "pad64" mode they may differ and must be batched by shape.
+    in "pad64" and "fit64" modes they may differ and must be batched by shape.
     """
     molded, metas, windows = [], [], []
     for image in images:

@@ -15,7 +15,8 @@ class DetectionLayer(keras.layers.Layer):
     Output: float32 [B, max_instances, 6] (y1, x1, y2, x2, class_id, score), boxes normalized
     to the molded image, zero padded."""
 
-    def __init__(self, bbox_std_dev, min_confidence, nms_threshold, max_instances, **kwargs):
+    def __init__(self, *, bbox_std_dev, min_confidence, nms_threshold, max_instances, **kwargs):
+        kwargs.setdefault("dtype", "float32")  # box maths stays float32 under mixed precision
         super().__init__(**kwargs)
         self.bbox_std_dev = [float(v) for v in bbox_std_dev]
         self.min_confidence = float(min_confidence)

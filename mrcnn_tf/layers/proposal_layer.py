@@ -11,7 +11,8 @@ class ProposalLayer(keras.layers.Layer):
     """Inputs: [rpn_probs float32 [B, A, 2], rpn_bbox float32 [B, A, 4], anchors float32 [B, A, 4]
     normalized]. Output: proposals float32 [B, proposal_count, 4] normalized, zero padded."""
 
-    def __init__(self, proposal_count, nms_threshold, pre_nms_limit, bbox_std_dev, **kwargs):
+    def __init__(self, *, proposal_count, nms_threshold, pre_nms_limit, bbox_std_dev, **kwargs):
+        kwargs.setdefault("dtype", "float32")  # box maths stays float32 under mixed precision
         super().__init__(**kwargs)
         self.proposal_count = int(proposal_count)
         self.nms_threshold = float(nms_threshold)

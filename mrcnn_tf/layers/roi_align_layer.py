@@ -13,7 +13,8 @@ class PyramidROIAlign(keras.layers.Layer):
     P2, P3, P4, P5 float32 [B, Hl, Wl, C]]. Output: float32 [B, N, pool_size, pool_size, C].
     The box levels use the molded image shape of the first image's meta."""
 
-    def __init__(self, pool_size, **kwargs):
+    def __init__(self, *, pool_size, **kwargs):
+        kwargs.setdefault("dtype", "float32")  # box maths stays float32 under mixed precision
         super().__init__(**kwargs)
         self.pool_size = int(pool_size)
 

@@ -15,6 +15,10 @@ import tensorflow as tf
 class MergeRoiAxis(keras.layers.Layer):
     """x [B, N, *rest] -> [B * N, *rest]; or [x, valid bool [B, N]] -> [K, *rest], the valid rows."""
 
+    def __init__(self, **kwargs):
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(**kwargs)
+
     def call(self, inputs):
         if isinstance(inputs, (list, tuple)):
             x, valid = inputs
@@ -30,7 +34,12 @@ class MergeRoiAxis(keras.layers.Layer):
 @keras.saving.register_keras_serializable(package="mrcnn_tf")
 class SplitRoiAxis(keras.layers.Layer):
     """[x [B * N, *rest], reference [B, N, ...]] -> [B, N, *rest]; or
-    [x [K, *rest], reference, valid bool [B, N]] -> [B, N, *rest] with zeros where not valid."""
+    [x [K, *rest], reference, valid bool [B, N]] -> [B, N, *rest] with zeros where not valid.
+    Always float32: head outputs leave mixed precision here."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(**kwargs)
 
     def call(self, inputs):
         x, reference = inputs[:2]

@@ -26,13 +26,13 @@ def classifier_head(rois, feature_maps, image_meta, *, pool_size, num_classes, f
     Returns (mrcnn_class_logits [B, N, C], mrcnn_class [B, N, C] softmax,
     mrcnn_bbox [B, N, C, 4] deltas (dy, dx, log(dh), log(dw)) before BBOX_STD_DEV).
     """
-    x = PyramidROIAlign(pool_size, name="roi_align_classifier")([rois, image_meta] + feature_maps)
+    x = PyramidROIAlign(pool_size=pool_size, name="roi_align_classifier")([rois, image_meta] + feature_maps)
     x = MergeRoiAxis(name="classifier_merge_rois")(x)
     x = _conv_bn_relu(x, fc_size, pool_size, "mrcnn_class_conv1", "mrcnn_class_bn1", train_bn)
     x = _conv_bn_relu(x, fc_size, 1, "mrcnn_class_conv2", "mrcnn_class_bn2", train_bn)
     shared = layers.Reshape((fc_size,), name="pool_squeeze")(x)
     logits = layers.Dense(num_classes, name="mrcnn_class_logits")(shared)
-    probs = layers.Activation("softmax")(logits)
+    probs = layers.Activation("softmax", dtype="float32")(logits)
     bbox = layers.Dense(num_classes * 4, name="mrcnn_bbox_fc")(shared)
     bbox = layers.Reshape((num_classes, 4))(bbox)
     split = SplitRoiAxis
@@ -49,7 +49,7 @@ def mask_head(rois, feature_maps, image_meta, *, pool_size, num_classes, valid=N
     are not computed and come out as zeros. Returns mrcnn_mask float32 [B, N, 2 * pool_size,
     2 * pool_size, C], sigmoid probabilities relative to each ROI's box.
     """
-    x = PyramidROIAlign(pool_size, name="roi_align_mask")([rois, image_meta] + feature_maps)
+    x = PyramidROIAlign(pool_size=pool_size, name="roi_align_mask")([rois, image_meta] + feature_maps)
     valid_inputs = [] if valid is None else [valid]
     x = MergeRoiAxis(name="mask_merge_rois")([x, *valid_inputs] if valid_inputs else x)
     for i in range(1, 5):

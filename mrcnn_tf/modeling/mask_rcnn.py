@@ -16,33 +16,42 @@ import keras
 from mrcnn_tf.layers import DetectionLayer, ProposalLayer
 from mrcnn_tf.modeling.fpn import feature_pyramid
 from mrcnn_tf.modeling.heads import classifier_head, mask_head
+from mrcnn_tf.modeling.precision import dtype_policy
 from mrcnn_tf.modeling.resnet import resnet_features
 from mrcnn_tf.modeling.rpn import build_rpn_model, rpn_outputs
 
 
 def build_inference_model(config) -> keras.Model:
-    """The inference model for a validated Config (see module docstring for inputs/outputs)."""
+    """The inference model for a validated Config (see module docstring for inputs/outputs).
+
+    The convolution stacks (backbone, FPN, RPN head) run in config.COMPUTE_DTYPE; proposals,
+    ROIAlign, the heads and detection run in float32.
+    """
     image = keras.Input(shape=(None, None, config.IMAGE_CHANNEL_COUNT), name="input_image")
     image_meta = keras.Input(shape=(config.IMAGE_META_SIZE,), name="input_image_meta")
     anchors = keras.Input(shape=(None, 4), name="input_anchors")
 
-    c_maps = resnet_features(image, config.BACKBONE, train_bn=config.TRAIN_BN)
-    p_maps = feature_pyramid(c_maps, config.TOP_DOWN_PYRAMID_SIZE)
-    rpn_feature_maps, mrcnn_feature_maps = p_maps, p_maps[:4]
+    with dtype_policy(config.COMPUTE_DTYPE):
+        c_maps = resnet_features(image, config.BACKBONE, train_bn=config.TRAIN_BN)
+        p_maps = feature_pyramid(c_maps, config.TOP_DOWN_PYRAMID_SIZE)
+        rpn = build_rpn_model(len(config.RPN_ANCHOR_RATIOS), config.TOP_DOWN_PYRAMID_SIZE,
+                              config.RPN_ANCHOR_STRIDE)
+        _, rpn_class, rpn_bbox = rpn_outputs(rpn, p_maps)
+    mrcnn_feature_maps = p_maps[:4]  # P6 is for the RPN only
 
-    rpn = build_rpn_model(len(config.RPN_ANCHOR_RATIOS), config.TOP_DOWN_PYRAMID_SIZE,
-                          config.RPN_ANCHOR_STRIDE)
-    _, rpn_class, rpn_bbox = rpn_outputs(rpn, rpn_feature_maps)
-    rpn_rois = ProposalLayer(config.POST_NMS_ROIS_INFERENCE, config.RPN_NMS_THRESHOLD,
-                             config.PRE_NMS_LIMIT, config.RPN_BBOX_STD_DEV,
+    rpn_rois = ProposalLayer(proposal_count=config.POST_NMS_ROIS_INFERENCE,
+                             nms_threshold=config.RPN_NMS_THRESHOLD,
+                             pre_nms_limit=config.PRE_NMS_LIMIT,
+                             bbox_std_dev=config.RPN_BBOX_STD_DEV,
                              name="ROI")([rpn_class, rpn_bbox, anchors])
-
     _, mrcnn_class, mrcnn_bbox = classifier_head(
         rpn_rois, mrcnn_feature_maps, image_meta, pool_size=config.POOL_SIZE,
         num_classes=config.NUM_CLASSES, fc_size=config.FPN_CLASSIF_FC_LAYERS_SIZE,
         train_bn=config.TRAIN_BN)
-    detections = DetectionLayer(config.BBOX_STD_DEV, config.DETECTION_MIN_CONFIDENCE,
-                                config.DETECTION_NMS_THRESHOLD, config.DETECTION_MAX_INSTANCES,
+    detections = DetectionLayer(bbox_std_dev=config.BBOX_STD_DEV,
+                                min_confidence=config.DETECTION_MIN_CONFIDENCE,
+                                nms_threshold=config.DETECTION_NMS_THRESHOLD,
+                                max_instances=config.DETECTION_MAX_INSTANCES,
                                 name="mrcnn_detection")(
         [rpn_rois, mrcnn_class, mrcnn_bbox, image_meta])
     detection_boxes = detections[..., :4]

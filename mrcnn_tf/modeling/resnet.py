@@ -8,7 +8,6 @@ stride on the first 1x1 convolution (Caffe style). BatchNorm uses epsilon 1e-3.
 """
 from __future__ import annotations
 
-import keras
 from keras import layers
 
 STAGE4_BLOCKS = {"resnet50": 6, "resnet101": 23}

@@ -17,7 +17,7 @@ def build_rpn_model(anchors_per_location, depth, anchor_stride=1):
                            name="rpn_conv_shared")(feature_map)
     x = layers.Conv2D(2 * anchors_per_location, 1, name="rpn_class_raw")(shared)
     logits = layers.Reshape((-1, 2))(x)
-    probs = layers.Activation("softmax", name="rpn_class_xxx")(logits)
+    probs = layers.Activation("softmax", dtype="float32", name="rpn_class_xxx")(logits)
     x = layers.Conv2D(4 * anchors_per_location, 1, name="rpn_bbox_pred")(shared)
     bbox = layers.Reshape((-1, 4))(x)
     return keras.Model(feature_map, [logits, probs, bbox], name="rpn_model")

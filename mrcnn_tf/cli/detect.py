@@ -1,0 +1,138 @@
+"""``mrcnn-tf detect``: find objects in images and write pictures, cut-outs and JSON."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+DESCRIPTION = """\
+Detect objects in images with Mask R-CNN and write, for each input image NAME.EXT, into DIR:
+
+  NAME.png            the image with each object's mask, outline, box and "class score"
+                      label drawn (not with --no-draw)
+  NAME.splash.png     with --splash: grayscale except the detected objects
+  NAME.json           {"image", "image_id", "height", "width", "detections": [{"class_id",
+                      "class_name", "score", "box": [y1, x1, y2, x2], "bbox": [x, y, w, h],
+                      "mask_area", "rle": {"size": [h, w], "counts"}}]}  (pixels; rle is
+                      pycocotools' compressed RLE of the mask)
+  NAME_objects/       with --extract: NNN_CLASS.png, each object cut out of its box as RGBA
+                      (transparent outside the mask); NNN is the detection's index
+
+and once for the run:
+
+  detections.json     all detections in COCO results format (image_id, category_id,
+                      bbox [x, y, w, h], score, segmentation RLE), ready for COCO.loadRes;
+                      category ids are COCO's for the COCO classes, else the class ids
+  image_ids.json      the map {input file: image_id} used in detections.json
+
+Two inputs with the same name (a/x.jpg, b/x.jpg) get x and x_2; outputs never overwrite an
+input. An image that is missing, unreadable or corrupt gets one error line and the others are
+still processed; the exit status is 1 if any image failed, 2 if the run could not start
+(weights, options), 0 otherwise.
+"""
+
+EPILOG = """\
+examples:
+  mrcnn-tf detect samples/images --weights coco --out out/
+  mrcnn-tf detect "photos/**/*.jpg" --classes person,dog --min-score 0.8 --extract --out out/
+  mrcnn-tf detect scans/ --weights balloon.h5 --class-names balloon.txt --splash --out out/
+
+The first use of --weights coco downloads matterport's mask_rcnn_coco.h5 (246 MiB) into
+$MRCNN_TF_HOME (default ~/.cache/mrcnn_tf); MRCNN_TF_COCO_URL overrides the download URL.
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The detect command's arguments."""
+    parser.description = DESCRIPTION
+    parser.epilog = EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("inputs", nargs="+", metavar="INPUT",
+                        help="image files, folders (their image files) or glob patterns; quote "
+                             "patterns, e.g. \"photos/*.jpg\" (** spans folders)")
+    parser.add_argument("--weights", default="coco", metavar="PATH|coco",
+                        help="matterport-format .h5 weights file, or 'coco' for matterport's "
+                             "COCO weights, downloaded on first use (default: coco); the "
+                             "backbone and class count are read from the file")
+    parser.add_argument("--out", required=True, metavar="DIR",
+                        help="output folder (created if needed)")
+    parser.add_argument("--classes", metavar="LIST",
+                        help="keep only these classes: comma-separated names, case-insensitive "
+                             "(e.g. person,car or \"traffic light,stop sign\")")
+    parser.add_argument("--min-score", type=_unit_float, metavar="S",
+                        help="keep detections scoring at least S (0-1); sets the model's "
+                             "DETECTION_MIN_CONFIDENCE (default 0.7), so lower values also "
+                             "return weaker detections")
+    parser.add_argument("--class-names", metavar="FILE",
+                        help="class names for non-COCO weights: one a line, the first 'BG' "
+                             "(default: COCO's names for 81-class weights)")
+    parser.add_argument("--extract", action="store_true",
+                        help="also write each object as an RGBA cut-out, "
+                             "NAME_objects/NNN_CLASS.png")
+    parser.add_argument("--splash", action="store_true",
+                        help="also write NAME.splash.png (grayscale except the objects)")
+    parser.add_argument("--no-draw", action="store_true",
+                        help="do not write the annotated NAME.png")
+    parser.add_argument("--image-max-dim", type=_dim, default=1024, metavar="N",
+                        help="images are resized so their long side is at most N pixels for "
+                             "the model (IMAGE_MAX_DIM, a multiple of 64; default 1024); "
+                             "smaller is faster and less accurate. Outputs keep the input size")
+    parser.add_argument("--image-min-dim", type=_dim, default=800, metavar="N",
+                        help="the short side is scaled up to N pixels unless that breaks "
+                             "--image-max-dim (IMAGE_MIN_DIM, default 800; at most "
+                             "--image-max-dim)")
+    parser.add_argument("-r", "--recursive", action="store_true",
+                        help="take image files from sub-folders of INPUT folders too")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress bar or summary (errors are still printed)")
+    parser.set_defaults(run=run)
+
+
+def _unit_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
+    return value
+
+
+def _dim(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 64 or value % 64:
+        raise argparse.ArgumentTypeError(f"{value} is not a multiple of 64 (64, 128, ... 1024)")
+    return value
+
+
+def _error(message: str) -> None:
+    from tqdm import tqdm
+
+    tqdm.write(f"mrcnn-tf detect: error: {message}", file=sys.stderr)
+
+
+def run(args) -> int:
+    """Run detect with parsed arguments; returns the exit status."""
+    from mrcnn_tf.cli.detect_run import DetectRun
+    from mrcnn_tf.cli.model_setup import SetupError
+
+    try:
+        job = DetectRun.prepare(args)
+    except SetupError as err:
+        _error(str(err))
+        return 2
+    for item, problem in job.input_problems:
+        _error(f"{item}: {problem}")
+    if not job.paths:
+        _error("no images to process")
+        return 1
+    try:
+        job.setup_model()
+    except SetupError as err:
+        _error(str(err))
+        return 2
+    failed = job.process_all(report=lambda path, problem: _error(f"{path}: {problem}"))
+    return 1 if failed or job.input_problems else 0
+

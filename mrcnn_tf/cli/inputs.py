@@ -1,0 +1,90 @@
+"""Inputs of ``mrcnn-tf detect``: files, folders and globs to image paths, and output names.
+
+Output names: each image gets a stem (its file name without extension) that no other image
+of the run uses, whose outputs (STEM.png, STEM.splash.png, STEM.json, STEM_objects) are not
+an input file and not one of the run's own files; clashes get "_2", "_3", ... appended.
+"""
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".dib", ".tif", ".tiff",
+                              ".webp", ".jp2", ".pbm", ".pgm", ".ppm", ".pnm", ".sr", ".ras",
+                              ".exr", ".hdr", ".pic", ".avif"})
+GLOB_CHARACTERS = frozenset("*?[")
+
+
+def _folder_images(folder: Path, recursive: bool, skip: Path | None) -> list:
+    pattern = "**/*" if recursive else "*"
+    found = []
+    for path in folder.glob(pattern):
+        if any(part.startswith(".") for part in path.relative_to(folder).parts):
+            continue
+        if skip is not None and (path.resolve() == skip or skip in path.resolve().parents):
+            continue  # never read our own outputs back in
+        if path.is_file() and path.suffix.lower() in IMAGE_EXTENSIONS:
+            found.append(path)
+    return sorted(found)
+
+
+def expand_inputs(inputs, *, recursive=False, out_dir=None) -> tuple:
+    """INPUT arguments -> (image paths in order without repeats, [(input, problem), ...]).
+
+    A file is taken whatever its extension; a folder gives its image files (by extension,
+    hidden files and the output folder skipped; sub-folders with recursive); other arguments
+    with * ? [ are glob patterns (** spans folders). Missing paths and patterns matching no
+    file are problems, reported by the caller.
+    """
+    skip = Path(out_dir).resolve() if out_dir is not None else None
+    paths, problems, seen = [], [], set()
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            found = _folder_images(path, recursive, skip)
+            if not found:
+                problems.append((item, "folder has no image files"))
+        elif path.exists() or not GLOB_CHARACTERS & set(item):
+            found = [path]
+        else:
+            found = sorted(Path(p) for p in glob.glob(item, recursive=True) if os.path.isfile(p))
+            if not found:
+                problems.append((item, "no files match this pattern"))
+        for p in found:
+            key = os.path.normcase(os.path.abspath(p))
+            if key not in seen:
+                seen.add(key)
+                paths.append(p)
+    return paths, problems
+
+
+def output_names(stem: str) -> list:
+    """The file names an image with this stem may produce in the output folder."""
+    return [f"{stem}.png", f"{stem}.splash.png", f"{stem}.json", f"{stem}_objects"]
+
+
+def plan_stems(paths, out_dir, *, reserved=()) -> list:
+    """A unique output stem per path (see the module docstring). reserved: run-level file
+    names in out_dir (e.g. detections.json)."""
+    out_dir = Path(out_dir)
+    inputs = {os.path.normcase(str(Path(p).resolve())) for p in paths}
+    folders = {os.path.normcase(str(parent)) for p in paths for parent in Path(p).resolve().parents}
+    taken = {os.path.normcase(name).lower() for name in reserved}
+    stems = []
+    for path in paths:
+        base = Path(path).stem or "image"
+        stem, n = base, 1
+        while True:
+            names = output_names(stem)
+            resolved = [os.path.normcase(str((out_dir / name).resolve())) for name in names]
+            clash = (any(os.path.normcase(name).lower() in taken for name in names)
+                     or any(r in inputs for r in resolved)
+                     or resolved[-1] in folders)  # STEM_objects holds inputs
+            if not clash:
+                break
+            n += 1
+            stem = f"{base}_{n}"
+        taken.update(os.path.normcase(name).lower() for name in output_names(stem))
+        stems.append(stem)
+    return stems

@@ -1,0 +1,72 @@
+"""``mrcnn-tf weights fetch|info``: download published weights, describe a weights file."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The weights command and its fetch / info subcommands."""
+    parser.description = ("Download published weights into the cache, or describe a weights "
+                          "file.")
+    sub = parser.add_subparsers(dest="weights_command", metavar="SUBCOMMAND", required=True)
+    fetch = sub.add_parser(
+        "fetch", help="download published weights (coco) once into the cache",
+        description="Download matterport's published weights once into $MRCNN_TF_HOME "
+                    "(default ~/.cache/mrcnn_tf) and print the file's path. 'coco' is "
+                    "mask_rcnn_coco.h5 (257,557,808 bytes, ResNet-101, 81 classes); "
+                    "MRCNN_TF_COCO_URL overrides its URL (mirrors). The download is checked "
+                    "(size, HDF5) before it is kept; a failed one leaves nothing behind.")
+    fetch.add_argument("name", nargs="?", default="coco", help="published weights (default coco)")
+    fetch.add_argument("--force", action="store_true", help="download again even if cached")
+    fetch.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    fetch.set_defaults(run=run_fetch)
+    info = sub.add_parser(
+        "info", help="describe a weights file: backbone, classes, layers, size",
+        description="Describe a matterport-format weights file without loading a model: "
+                    "backbone (from the number of res4 blocks), NUM_CLASSES (from "
+                    "mrcnn_class_logits), layer and tensor counts, size.")
+    info.add_argument("file", metavar="FILE|coco", help="weights file, or 'coco' for the "
+                                                        "cached COCO weights")
+    info.add_argument("--json", action="store_true", help="print the facts as JSON")
+    info.set_defaults(run=run_info)
+
+
+def _error(message):
+    print(f"mrcnn-tf weights: error: {message}", file=sys.stderr)
+
+
+def run_fetch(args) -> int:
+    from mrcnn_tf.weights.fetch import DownloadError, fetch
+
+    try:
+        path = fetch(args.name, force=args.force, progress=not args.quiet)
+    except (DownloadError, ValueError, OSError) as err:
+        _error(str(err))
+        return 1
+    print(path)
+    return 0
+
+
+def run_info(args) -> int:
+    from pathlib import Path
+
+    from mrcnn_tf.weights.fetch import PUBLISHED, cached_path
+    from mrcnn_tf.weights.info import inspect_weights
+
+    path = Path(args.file)
+    if not path.exists() and args.file.lower() in PUBLISHED:
+        path = cached_path(args.file)
+        if not path.exists():
+            _error(f"the {args.file} weights are not downloaded yet; run "
+                   f"'mrcnn-tf weights fetch {args.file}'")
+            return 1
+    try:
+        info = inspect_weights(path)
+    except (ValueError, OSError) as err:
+        _error(str(err))
+        return 1
+    print(json.dumps(dataclasses.asdict(info), indent=1) if args.json else info.describe())
+    return 0

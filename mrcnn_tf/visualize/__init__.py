@@ -1,0 +1,16 @@
+"""Seeing detections: a fast OpenCV renderer, a colour splash, and matterport's matplotlib view.
+
+    from mrcnn_tf import visualize
+    picture = visualize.draw_instances(image, result, class_names)   # uint8 RGB, input's size
+    splash = visualize.color_splash(image, result)
+    # matplotlib, matterport's look:
+    visualize.display_instances(image, r["rois"], r["masks"], r["class_ids"], class_names,
+                                r["scores"], ax=ax)
+"""
+from mrcnn_tf.visualize.colors import instance_colors
+from mrcnn_tf.visualize.display import apply_mask, display_instances, random_colors
+from mrcnn_tf.visualize.draw import draw_instances, label_rect, style_for
+from mrcnn_tf.visualize.splash import color_splash
+
+__all__ = ["apply_mask", "color_splash", "display_instances", "draw_instances",
+           "instance_colors", "label_rect", "random_colors", "style_for"]

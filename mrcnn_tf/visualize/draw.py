@@ -1,0 +1,133 @@
+"""Fast OpenCV rendering of detections: translucent masks, outlines, boxes, labels.
+
+Everything drawn stays inside the image and inside the geometry it belongs to: a mask's
+fill and outline only touch the mask's pixels, a box is a band of ``line_width`` pixels on
+the inside of its (y1, x1, y2, x2) rectangle (y2/x2 exclusive), and a label is a filled
+rectangle placed just above its box (or inside the top of it when there is no room), moved
+to lie within the image.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import cv2
+import numpy as np
+
+from mrcnn_tf.results import check_result, class_name
+from mrcnn_tf.visualize.colors import as_rgb255, instance_colors
+from mrcnn_tf.visualize.image import as_rgb_uint8
+
+FONT = cv2.FONT_HERSHEY_SIMPLEX
+LABEL_PADDING = 2  # pixels around the label text
+DARK_TEXT_LUMA = 150  # label backgrounds brighter than this get black text, others white
+
+
+@dataclasses.dataclass(frozen=True)
+class Style:
+    """Sizes for one image: line width (pixels), font scale and font thickness."""
+
+    line_width: int
+    font_scale: float
+    font_thickness: int
+
+
+def style_for(image_shape, line_width=None) -> Style:
+    """Sizes that scale with the image: 1-pixel lines below 800 pixels on the short side."""
+    short = min(image_shape[:2])
+    width = int(line_width) if line_width is not None else max(1, short // 400)
+    return Style(line_width=max(1, width), font_scale=max(0.4, min(1.2, short / 1000)),
+                 font_thickness=1 if short < 1200 else 2)
+
+
+def label_rect(text, box, image_shape, style: Style) -> tuple:
+    """(x, y, width, height) in pixels of the label for a box (y1, x1, y2, x2): above the box
+    when it fits, else inside its top; shifted to lie inside the image where it fits."""
+    (text_w, text_h), baseline = cv2.getTextSize(text, FONT, style.font_scale,
+                                                 style.font_thickness)
+    w, h = text_w + 2 * LABEL_PADDING, text_h + baseline + 2 * LABEL_PADDING
+    y1, x1 = int(box[0]), int(box[1])
+    height, width = image_shape[:2]
+    y = y1 - h if y1 - h >= 0 else y1
+    y = min(max(y, 0), max(height - h, 0))
+    x = min(max(x1, 0), max(width - w, 0))
+    return x, y, min(w, width - x), min(h, height - y)
+
+
+def _blend(canvas, mask, color, alpha):
+    """canvas[mask] = (1 - alpha) * canvas + alpha * color, rounded."""
+    pixels = canvas[mask].astype(np.float32)
+    canvas[mask] = np.clip(np.rint(pixels * (1 - alpha) + np.float32(color) * alpha), 0, 255)
+
+
+def _outline(mask, line_width):
+    """The band of line_width pixels just inside the mask's boundary (bool [H, W])."""
+    eroded = cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8),
+                       iterations=line_width, borderType=cv2.BORDER_REPLICATE)
+    return mask & ~eroded.astype(bool)
+
+
+def _draw_box(canvas, box, color, line_width):
+    height, width = canvas.shape[:2]
+    y1, x1, y2, x2 = (int(v) for v in box)
+    y1, x1 = max(y1, 0), max(x1, 0)
+    y2, x2 = min(y2, height), min(x2, width)
+    for k in range(line_width):  # nested 1-pixel rectangles: the band grows inwards
+        if y2 - 1 - k < y1 + k or x2 - 1 - k < x1 + k:
+            break
+        cv2.rectangle(canvas, (x1 + k, y1 + k), (x2 - 1 - k, y2 - 1 - k), color, 1)
+
+
+def _draw_label(canvas, text, box, color, style):
+    x, y, w, h = label_rect(text, box, canvas.shape, style)
+    if w <= 0 or h <= 0:
+        return
+    cv2.rectangle(canvas, (x, y), (x + w - 1, y + h - 1), color, cv2.FILLED)
+    luma = 0.299 * color[0] + 0.587 * color[1] + 0.114 * color[2]
+    text_color = (0, 0, 0) if luma > DARK_TEXT_LUMA else (255, 255, 255)
+    (_, text_h), _ = cv2.getTextSize(text, FONT, style.font_scale, style.font_thickness)
+    # putText may spill past the label's own rectangle: clip it to the rectangle.
+    label = canvas[y:y + h, x:x + w].copy()
+    cv2.putText(label, text, (LABEL_PADDING, LABEL_PADDING + text_h), FONT, style.font_scale,
+                text_color, style.font_thickness, cv2.LINE_AA)
+    canvas[y:y + h, x:x + w] = label
+
+
+def caption(result, i, class_names) -> str:
+    """ "class score" for instance i, e.g. "person 0.98"."""
+    name = class_name(class_names, int(result["class_ids"][i]))
+    return f"{name} {float(result['scores'][i]):.2f}"
+
+
+def draw_instances(image, result, class_names, *, show_boxes=True, show_masks=True,
+                   show_labels=True, colors=None, alpha=0.5, line_width=None) -> np.ndarray:
+    """Draw a detect() result on a copy of the image.
+
+    image: anything detect() accepts ([H, W] / [H, W, 1|3|4], uint8, uint16 or float).
+    result: dict with rois int [N, (y1, x1, y2, x2)] pixels, class_ids [N], scores [N], masks
+    bool [H, W, N]. class_names: index = class id. colors: one (r, g, b) per instance, ints
+    0-255 or floats 0-1; default: a hue per class, a shade per instance (colors.py).
+    alpha: mask opacity. line_width: box and outline width in pixels (default scales with the
+    image). Returns a new uint8 RGB [H, W, 3] array; the input is never modified.
+    """
+    canvas = as_rgb_uint8(image)
+    result = check_result(result, image_shape=canvas.shape)
+    count = len(result["class_ids"])
+    if colors is None:
+        colors = instance_colors(result["class_ids"])
+    elif len(colors) < count:
+        raise ValueError(f"colors: {len(colors)} given for {count} instances")
+    colors = [as_rgb255(c) for c in colors[:count]]
+    style = style_for(canvas.shape, line_width)
+    for i in range(count):
+        mask = result["masks"][:, :, i]
+        if show_masks and mask.any():
+            _blend(canvas, mask, colors[i], alpha)
+            canvas[_outline(mask, style.line_width)] = colors[i]
+    for i in range(count):
+        if show_boxes and np.any(result["rois"][i]):
+            _draw_box(canvas, result["rois"][i], colors[i], style.line_width)
+    for i in range(count):
+        if show_labels and np.any(result["rois"][i]):
+            _draw_label(canvas, caption(result, i, class_names), result["rois"][i], colors[i],
+                        style)
+    return canvas

@@ -1,0 +1,137 @@
+"""What a weights file holds, read from the file itself (h5py only; TensorFlow is not loaded).
+
+matterport-layout files (Keras 2 HDF5, ``layer_names`` at the root or under
+``model_weights``) tell their own architecture:
+- backbone: ResNet-50 has 6 ``res4`` blocks (res4a..res4f), ResNet-101 has 23 (res4a..res4w);
+- NUM_CLASSES: the last axis of ``mrcnn_class_logits``'s kernel [1024, NUM_CLASSES].
+``config_from_weights`` builds a Config with those, so any matterport-trained ``.h5``
+(COCO, balloon, a custom data set) loads without the user stating them.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+
+import numpy as np
+
+from mrcnn_tf.config import Config
+
+COCO_WEIGHTS_SIZE = 257_557_808
+BACKBONE_BY_RES4_BLOCKS = {6: "resnet50", 23: "resnet101"}
+RES4_BLOCK = re.compile(r"^res4[a-z]\d*_branch2a$")
+CLASS_LOGITS_LAYER = "mrcnn_class_logits"
+
+
+@dataclasses.dataclass(frozen=True)
+class WeightsInfo:
+    """Summary of a weights file. backbone / num_classes are None when the file does not
+    show them (e.g. a backbone-only file has no mrcnn_class_logits)."""
+
+    path: str
+    size_bytes: int
+    backbone: str | None
+    res4_blocks: int
+    num_classes: int | None
+    layer_count: int  # entries in layer_names
+    weighted_layer_count: int  # of those, layers holding weights
+    tensor_count: int
+    parameter_count: int
+
+    def describe(self) -> str:
+        """Human-readable lines for ``mrcnn-tf weights info``."""
+        backbone = self.backbone or f"unknown ({self.res4_blocks} res4 blocks)"
+        classes = (f"{self.num_classes} (NUM_CLASSES, background included)"
+                   if self.num_classes else "unknown (no mrcnn_class_logits layer)")
+        return "\n".join([
+            f"file        {self.path}",
+            f"size        {self.size_bytes:,} bytes ({self.size_bytes / 2**20:.1f} MiB)",
+            f"backbone    {backbone}",
+            f"classes     {classes}",
+            f"layers      {self.layer_count} ({self.weighted_layer_count} with weights), "
+            f"{self.tensor_count} tensors, {self.parameter_count:,} parameters"])
+
+
+def _decode(names):
+    return [n.decode("utf8") if isinstance(n, bytes) else str(n) for n in names]
+
+
+def open_weights(path):
+    """(h5py.File, group with layer_names); clear errors for missing / non-HDF5 files."""
+    import h5py
+
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"weights file {path!r} does not exist")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as err:
+        hint = ""
+        if "coco" in os.path.basename(path).lower():
+            hint = f"; the COCO weights file is {COCO_WEIGHTS_SIZE:,} bytes"
+        raise ValueError(f"weights file {path!r} ({os.path.getsize(path):,} bytes) is not a "
+                         f"readable HDF5 file, or it is truncated{hint}") from err
+    root = f["model_weights"] if "layer_names" not in f.attrs and "model_weights" in f else f
+    if "layer_names" not in root.attrs:
+        f.close()
+        raise ValueError(f"{path!r} is an HDF5 file but not in the Keras weights layout (no "
+                         "'layer_names' attribute) — is this a Mask R-CNN weights file?")
+    return f, root
+
+
+def inspect_weights(path) -> WeightsInfo:
+    """Read a weights file's layout (no values): backbone, NUM_CLASSES, counts, size."""
+    path = os.fspath(path)
+    f, root = open_weights(path)
+    with f:
+        layers = _decode(root.attrs["layer_names"])
+        weighted = tensors = parameters = 0
+        num_classes = None
+        for layer in layers:
+            names = _decode(root[layer].attrs.get("weight_names", [])) if layer in root else []
+            weighted += bool(names)
+            tensors += len(names)
+            for name in names:
+                shape = root[layer][name].shape
+                parameters += int(np.prod(shape))
+                if layer == CLASS_LOGITS_LAYER and "kernel" in name and len(shape) == 2:
+                    num_classes = int(shape[-1])
+    blocks = sum(bool(RES4_BLOCK.match(name)) for name in layers)
+    return WeightsInfo(path=path, size_bytes=os.path.getsize(path),
+                       backbone=BACKBONE_BY_RES4_BLOCKS.get(blocks), res4_blocks=blocks,
+                       num_classes=num_classes, layer_count=len(layers),
+                       weighted_layer_count=weighted, tensor_count=tensors,
+                       parameter_count=parameters)
+
+
+def _declared(config_class, field) -> bool:
+    """True when config_class (a Config subclass) sets the field itself."""
+    for klass in config_class.__mro__:
+        if klass is Config:
+            return False
+        if field in vars(klass):
+            return True
+    return False
+
+
+def config_from_weights(path, *, config_class=Config, **overrides) -> Config:
+    """A Config whose BACKBONE and NUM_CLASSES come from the weights file, unless given.
+
+    Given means passed in ``overrides`` or set as a class attribute by ``config_class``
+    (e.g. ``class MyConfig(Config): NUM_CLASSES = 4``). Other fields come from overrides
+    and config_class as usual. Raises ValueError when a needed value cannot be read from the
+    file.
+    """
+    info = None
+    fields = {}
+    for field, attribute in (("BACKBONE", "backbone"), ("NUM_CLASSES", "num_classes")):
+        if field in overrides or _declared(config_class, field):
+            continue
+        info = info or inspect_weights(path)
+        value = getattr(info, attribute)
+        if value is None:
+            why = (f"{info.res4_blocks} res4 blocks (ResNet-50 has 6, ResNet-101 has 23)"
+                   if field == "BACKBONE" else "no mrcnn_class_logits layer")
+            raise ValueError(f"cannot tell {field} from {os.fspath(path)!r}: {why}; "
+                             f"give {field} yourself")
+        fields[field] = value
+    return config_class(**fields, **overrides)

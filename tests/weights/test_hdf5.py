@@ -1,0 +1,171 @@
+"""weights.hdf5: loading matterport-layout files, our own save, and clear errors."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import h5py
+import numpy as np
+import pytest
+
+import mrcnn_tf
+from mrcnn_tf.weights.hdf5 import CLASS_SPECIFIC_LAYERS, load_weights, save_weights
+from tests.helpers import PARITY_DIR
+
+
+def _model(num_classes):
+    config = mrcnn_tf.Config(NAME="t", NUM_CLASSES=num_classes, BACKBONE="resnet50",
+                             IMAGES_PER_GPU=1, IMAGE_MIN_DIM=128, IMAGE_MAX_DIM=128)
+    return mrcnn_tf.MaskRCNN(mode="inference", config=config).keras_model
+
+
+@pytest.fixture(scope="module")
+def coco_r50():
+    """ResNet-50, 81 classes, as the r50 fixture file (tests load what they need first)."""
+    return _model(81)
+
+
+@pytest.fixture(scope="module")
+def three_class_pair():
+    """Two independently initialized ResNet-50 models with NUM_CLASSES=3."""
+    return _model(3), _model(3)
+
+
+def _variable(model, layer, weight_name):
+    """The model variable for a file entry (layer, 'sub/kernel:0'), looked up by hand."""
+    owner = model.get_layer(layer)
+    sub, var = weight_name.split(":")[0].split("/")[-2:]
+    if owner.name == "rpn_model":
+        owner = owner.get_layer(sub)
+    matches = [v for v in owner.weights if v.name == var]
+    assert len(matches) == 1, f"{layer} {weight_name}"
+    return matches[0]
+
+
+def _file_entries(path):
+    with h5py.File(path, "r") as f:
+        for layer in f.attrs["layer_names"]:
+            layer = layer.decode()
+            for name in f[layer].attrs["weight_names"]:
+                name = name.decode()
+                yield layer, name, np.asarray(f[layer][name])
+
+
+def test_r50_file_loads_every_layer_with_its_values(coco_r50, r50_weights):
+    report = load_weights(coco_r50, r50_weights)
+    assert report.missing == [] and report.unused == [] and report.excluded == []
+    with h5py.File(r50_weights, "r") as f:
+        assert sorted(report.loaded) == sorted(n.decode() for n in f.attrs["layer_names"])
+    count = 0
+    for layer, name, value in _file_entries(r50_weights):
+        np.testing.assert_array_equal(np.asarray(_variable(coco_r50, layer, name)), value,
+                                      err_msg=f"{layer} {name}")
+        count += 1
+    assert count == 384
+
+
+def test_save_then_load_round_trip_is_exact(three_class_pair, tmp_path):
+    source, fresh = three_class_pair
+    assert any(not np.array_equal(a, b) for a, b in zip(source.get_weights(), fresh.get_weights()))
+    path = tmp_path / "saved.h5"
+    save_weights(source, path)
+    report = load_weights(fresh, path)
+    assert report.missing == [] and report.unused == []
+    assert len(source.weights) == len(fresh.weights)
+    for a, b in zip(source.weights, fresh.weights):
+        assert a.path == b.path
+        np.testing.assert_array_equal(np.asarray(b), np.asarray(a), err_msg=a.path)
+
+
+def test_saved_file_has_matterport_names_and_shapes(three_class_pair, tmp_path):
+    path = tmp_path / "saved.h5"
+    save_weights(three_class_pair[0], path)
+    saved = {(layer, name): value.shape for layer, name, value in _file_entries(path)}
+    with open(PARITY_DIR / "manifest_r50.json") as f:
+        manifest = {(layer, name): tuple(shape) for layer, name, shape in json.load(f)["layers"]}
+    assert set(saved) == set(manifest)
+    for (layer, name), shape in manifest.items():
+        if layer not in CLASS_SPECIFIC_LAYERS:
+            assert saved[layer, name] == shape, f"{layer} {name}"
+    assert saved["mrcnn_bbox_fc", "mrcnn_bbox_fc/kernel:0"] == (1024, 12)
+
+
+def test_missing_file(coco_r50, tmp_path):
+    with pytest.raises(FileNotFoundError, match="nothere.h5"):
+        load_weights(coco_r50, tmp_path / "nothere.h5")
+
+
+def test_non_hdf5_coco_file_mentions_expected_size(coco_r50, tmp_path):
+    path = tmp_path / "mask_rcnn_coco.h5"
+    path.write_bytes(b"<html><body>rate limit exceeded</body></html>")
+    with pytest.raises(ValueError, match="257,557,808"):
+        load_weights(coco_r50, path)
+
+
+def test_truncated_file(coco_r50, r50_weights, tmp_path):
+    path = tmp_path / "truncated.h5"
+    with open(r50_weights, "rb") as src:
+        path.write_bytes(src.read(r50_weights.stat().st_size // 2))
+    with pytest.raises(ValueError, match="truncated"):
+        load_weights(coco_r50, path)
+
+
+def test_unrelated_layers(coco_r50, tmp_path):
+    path = tmp_path / "other.h5"
+    with h5py.File(path, "w") as f:
+        f.attrs["layer_names"] = np.array([b"dense_7"], dtype="S")
+        group = f.create_group("dense_7")
+        group.attrs["weight_names"] = np.array([b"dense_7/kernel:0"], dtype="S")
+        group.create_dataset("dense_7/kernel:0", data=np.zeros((3, 3), np.float32))
+    with pytest.raises(ValueError, match=r"0 of \d+ layers matched"):
+        load_weights(coco_r50, path)
+
+
+def test_num_classes_mismatch_then_exclude(three_class_pair, r50_weights):
+    model = three_class_pair[1]
+    with pytest.raises(ValueError) as err:
+        load_weights(model, r50_weights)
+    message = str(err.value)
+    for words in ("mrcnn_class_logits", "(1024, 81)", "(1024, 3)", "exclude"):
+        assert words in message, message
+
+    before = {name: [np.asarray(v) for v in model.get_layer(name).weights]
+              for name in CLASS_SPECIFIC_LAYERS}
+    report = load_weights(model, r50_weights, exclude=list(CLASS_SPECIFIC_LAYERS))
+    assert sorted(report.excluded) == sorted(CLASS_SPECIFIC_LAYERS) and report.missing == []
+    for name, values in before.items():
+        for v, old in zip(model.get_layer(name).weights, values):
+            np.testing.assert_array_equal(np.asarray(v), old)
+    for layer, name, value in _file_entries(r50_weights):
+        if layer not in CLASS_SPECIFIC_LAYERS:
+            np.testing.assert_array_equal(np.asarray(_variable(model, layer, name)), value)
+
+
+def test_model_weights_group_loads(coco_r50, r50_weights, tmp_path):
+    """Whole-model Keras 2 files keep the layers under a 'model_weights' group (and, like every
+    Keras 2 file, list weightless layers too)."""
+    path = tmp_path / "wrapped.h5"
+    with h5py.File(r50_weights, "r") as src, h5py.File(path, "w") as dst:
+        group = dst.create_group("model_weights")
+        for key, value in src.attrs.items():
+            group.attrs[key] = value
+        for layer in src:
+            src.copy(src[layer], group, name=layer)
+        kernel = group["conv1"]["conv1/kernel:0"]
+        kernel[...] = 2 * kernel[...]   # a value the plain file does not have
+        # Keras 2 also lists weightless layers, with an empty weight_names attribute
+        for name in ("input_image", "activation_1"):
+            group.create_group(name).attrs["weight_names"] = np.array([])
+        group.attrs["layer_names"] = np.concatenate(
+            [[b"input_image", b"activation_1"], src.attrs["layer_names"]]).astype("S")
+    report = load_weights(coco_r50, path)
+    assert report.missing == [] and report.unused == []
+    for layer, name, value in _file_entries(r50_weights):
+        expected = 2 * value if (layer, name) == ("conv1", "conv1/kernel:0") else value
+        np.testing.assert_array_equal(np.asarray(_variable(coco_r50, layer, name)), expected)
+
+
+def test_exclude_of_unknown_layer_names_the_closest(coco_r50, r50_weights):
+    with pytest.raises(ValueError, match="mrcnn_class_logits") as err:
+        load_weights(coco_r50, r50_weights, exclude=["mrcnn_class_logit"])
+    assert "mrcnn_class_logit'" in str(err.value)
