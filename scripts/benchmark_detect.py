@@ -28,16 +28,21 @@ REPO = Path(__file__).resolve().parents[1]
 PARITY = REPO.parent / "shared" / "parity"
 
 
+SPEED_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile", "avx512_fp16")
+
+
 def machine_description() -> str:
-    cpu = platform.processor() or "unknown CPU"
+    cpu, flags = platform.processor() or "unknown CPU", set()
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
                 if line.startswith("model name"):
                     cpu = line.split(":", 1)[1].strip()
-                    break
+                elif line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
     except OSError:
         pass
+    cpu += f" (flags: {' '.join(f for f in SPEED_FLAGS if f in flags) or 'none of ' + ','.join(SPEED_FLAGS)})"
     import tensorflow as tf
     import keras
     return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
@@ -59,10 +64,13 @@ def parity_weights(backbone: str, folder: Path) -> Path:
     return out
 
 
-def benchmark(backbone, weights, size, repeats, images):
+def benchmark(backbone, weights, size, repeats, images, *, precision="float32",
+              mode="square", stages=False, min_confidence=0.7):
     import mrcnn_tf
     config = mrcnn_tf.CocoConfig(BACKBONE=backbone, IMAGES_PER_GPU=1, IMAGE_MAX_DIM=size,
-                                 IMAGE_MIN_DIM=min(800, size))
+                                 IMAGE_MIN_DIM=min(800, size), COMPUTE_DTYPE=precision,
+                                 IMAGE_RESIZE_MODE=mode,
+                                 DETECTION_MIN_CONFIDENCE=min_confidence)
     start = time.perf_counter()
     model = mrcnn_tf.MaskRCNN(mode="inference", config=config)
     model.load_weights(weights)
@@ -78,10 +86,18 @@ def benchmark(backbone, weights, size, repeats, images):
         times.append(time.perf_counter() - start)
         counts.append(len(result["class_ids"]))
     traces = model._detector._predict.experimental_get_tracing_count()
-    print(f"{backbone:10} {size:5d}  build+load {build:6.1f} s  first call {first:6.1f} s  "
-          f"steady median {statistics.median(times):6.2f} s (min {min(times):.2f}, "
-          f"max {max(times):.2f}, {repeats} runs, {statistics.median(counts):.0f} detections)  "
-          f"traces {traces}  peak RSS {peak_rss_mb():,.0f} MB", flush=True)
+    print(f"{backbone:10} {size:5d} {precision:8} {mode:6}  build+load {build:6.1f} s  "
+          f"first call {first:6.1f} s  steady median {statistics.median(times):6.2f} s "
+          f"(min {min(times):.2f}, max {max(times):.2f}, {repeats} runs, "
+          f"{statistics.median(counts):.0f} detections)  traces {traces}  "
+          f"peak RSS {peak_rss_mb():,.0f} MB", flush=True)
+    if stages:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from stage_profile import stage_times
+        breakdown = stage_times(model, images[0], repeats=max(3, repeats // 2))
+        total = sum(breakdown.values())
+        for stage, seconds in breakdown.items():
+            print(f"    {stage:30} {seconds:7.3f} s  {100 * seconds / total:5.1f} %")
 
 
 def main():
@@ -90,6 +106,13 @@ def main():
     parser.add_argument("--weights", help="a weights file (else built from ../shared/parity)")
     parser.add_argument("--size", type=int, default=1024, help="IMAGE_MAX_DIM")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--precision", default="float32",
+                        help="Config.COMPUTE_DTYPE: float32, bfloat16 or float16")
+    parser.add_argument("--mode", default="square", help="IMAGE_RESIZE_MODE (square, fit64, ...)")
+    parser.add_argument("--min-confidence", type=float, default=0.7,
+                        help="DETECTION_MIN_CONFIDENCE (lower it to time many detections)")
+    parser.add_argument("--stages", action="store_true",
+                        help="also print a per-stage breakdown of one detect() call")
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -97,7 +120,10 @@ def main():
         print(f"machine: {machine_description()}", flush=True)
         for backbone in args.backbones.split(","):
             subprocess.run([sys.executable, __file__, "--one", "--backbones", backbone,
-                            "--size", str(args.size), "--repeats", str(args.repeats)]
+                            "--size", str(args.size), "--repeats", str(args.repeats),
+                            "--precision", args.precision, "--mode", args.mode,
+                            "--min-confidence", str(args.min_confidence)]
+                           + (["--stages"] if args.stages else [])
                            + (["--weights", args.weights] if args.weights else []), check=True)
         return
     import skimage.data
@@ -105,7 +131,9 @@ def main():
     images = [skimage.data.astronaut(), skimage.data.coffee(), skimage.data.chelsea()]
     with tempfile.TemporaryDirectory() as tmp:
         weights = args.weights or parity_weights(args.backbones, Path(tmp))
-        benchmark(args.backbones, weights, args.size, args.repeats, images)
+        benchmark(args.backbones, weights, args.size, args.repeats, images,
+                  precision=args.precision, mode=args.mode, stages=args.stages,
+                  min_confidence=args.min_confidence)
 
 
 if __name__ == "__main__":
