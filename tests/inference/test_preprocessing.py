@@ -83,3 +83,16 @@ def test_mold_inputs_meta():
     np.testing.assert_array_equal(windows, [[0, 32, 128, 96]])
     # padding is mean-subtracted zeros
     np.testing.assert_allclose(molded[0, 0, 0], -config.MEAN_PIXEL, atol=1e-4)
+
+
+def test_fit64_keeps_square_scale_and_pads_only_to_multiples_of_64():
+    image = np.full((300, 451, 3), 7, dtype=np.uint8)
+    square, _, square_scale, _ = resize_image(image, min_dim=800, max_dim=1024, mode="square")
+    fit, window, scale, padding = resize_image(image, min_dim=800, max_dim=1024, mode="fit64")
+    assert scale == square_scale == 1024 / 451
+    assert fit.shape == (704, 1024, 3)  # 681 rows padded to 704; 1024 columns already fit
+    assert window == (11, 0, 692, 1024)
+    assert padding[0] == (11, 12)
+    # same pixels as square mode inside the window
+    sy1, sx1 = (1024 - 681) // 2, 0
+    np.testing.assert_array_equal(fit[11:692], square[sy1:sy1 + 681])

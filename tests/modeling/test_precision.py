@@ -1,0 +1,53 @@
+"""COMPUTE_DTYPE: convolution stacks in low precision, box maths and heads in float32."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mrcnn_tf
+from mrcnn_tf.weights.hdf5 import read_weights
+
+
+@pytest.fixture(scope="module")
+def bf16_model(r50_weights):
+    config = mrcnn_tf.CocoConfig(BACKBONE="resnet50", IMAGES_PER_GPU=1, IMAGE_MIN_DIM=128,
+                                 IMAGE_MAX_DIM=128, COMPUTE_DTYPE="bfloat16")
+    model = mrcnn_tf.MaskRCNN(mode="inference", config=config)
+    model.load_weights(r50_weights)
+    return model
+
+
+def test_layers_compute_in_the_right_dtype(bf16_model):
+    km = bf16_model.keras_model
+    for name in ("conv1", "res4a_branch2a", "bn_conv1", "fpn_p2"):
+        assert km.get_layer(name).compute_dtype == "bfloat16", name
+    for name in ("ROI", "roi_align_classifier", "mrcnn_class_conv1", "mrcnn_detection",
+                 "mrcnn_mask", "mrcnn_mask_rois"):
+        assert km.get_layer(name).compute_dtype == "float32", name
+    rpn = km.get_layer("rpn_model")
+    assert rpn.get_layer("rpn_conv_shared").compute_dtype == "bfloat16"
+    assert rpn.get_layer("rpn_class_xxx").compute_dtype == "float32"  # softmax
+
+
+def test_weights_load_unchanged_in_low_precision(bf16_model, r50_weights):
+    conv1 = bf16_model.keras_model.get_layer("conv1")
+    stored = dict(read_weights(r50_weights)["conv1"])
+    assert conv1.kernel.dtype == "float32"
+    np.testing.assert_array_equal(np.asarray(conv1.kernel), stored["conv1/kernel:0"])
+
+
+def test_detect_returns_float32_results(bf16_model):
+    image = np.random.default_rng(0).integers(0, 255, (100, 120, 3), dtype=np.uint8)
+    result = bf16_model.detect([image])[0]
+    assert result["scores"].dtype == np.float32 and result["rois"].dtype == np.int32
+    assert result["masks"].shape[:2] == (100, 120)
+
+
+def test_building_does_not_leak_the_policy(bf16_model):
+    import keras
+    assert keras.config.dtype_policy().name == "float32"
+
+
+def test_unknown_precision_is_rejected():
+    with pytest.raises(ValueError, match="COMPUTE_DTYPE"):
+        mrcnn_tf.Config(NUM_CLASSES=2, COMPUTE_DTYPE="float8")
