@@ -19,7 +19,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from mrcnn_tf.weights.info import COCO_WEIGHTS_SIZE, open_weights
+from mrcnn_tf.weights.h5file import COCO_WEIGHTS_SIZE, open_weights_file
 
 CHUNK_BYTES = 1 << 20
 TIMEOUT_SECONDS = 60  # per network operation, not for the whole download
@@ -158,7 +158,7 @@ def _check_complete(url, filename, received, announced, size) -> None:
 
 def _check_hdf5(path: Path, url: str) -> None:
     try:
-        f, _ = open_weights(os.fspath(path))
+        f, _ = open_weights_file(os.fspath(path))
     except (ValueError, OSError) as err:
         raise DownloadError(f"{url} did not send a Keras HDF5 weights file ({err}); "
                             "nothing saved") from None

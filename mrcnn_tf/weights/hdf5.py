@@ -1,8 +1,6 @@
-"""Read and write weights in the Keras 2 HDF5 layout of matterport's weight files.
+"""Load and save a Keras model's weights in the Keras 2 HDF5 layout of matterport's files.
 
-Layout: root attribute ``layer_names`` (or the same under a ``model_weights`` group, as in
-whole-model files); one group per layer with attribute ``weight_names``; each weight a dataset
-at ``<layer>/<weight name>``, e.g. ``conv1/conv1/kernel:0``. The RPN's weights live in the
+The layout and the file reading are in weights/h5file.py. The RPN's weights live in the
 group ``rpn_model`` with names ``rpn_conv_shared/kernel:0`` etc. Keras 3 variables are matched
 by layer name and variable name (kernel, bias, gamma, beta, moving_mean, moving_variance).
 """
@@ -17,9 +15,10 @@ import h5py
 import keras
 import numpy as np
 
+from mrcnn_tf.weights.h5file import read_weights
+
 logger = logging.getLogger(__name__)
 
-COCO_WEIGHTS_SIZE = 257_557_808
 # Layers whose shapes depend on NUM_CLASSES: exclude them to fine-tune on other classes.
 CLASS_SPECIFIC_LAYERS = ("mrcnn_class_logits", "mrcnn_bbox_fc", "mrcnn_mask")
 
@@ -50,55 +49,10 @@ def _shorten(names, limit=8):
     return ", ".join(names[:limit]) + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
 
 
-def _decode(names):
-    return [n.decode("utf8") if isinstance(n, bytes) else str(n) for n in names]
-
-
 def _var_key(name: str) -> tuple[str, str]:
     """'rpn_conv_shared/kernel:0' -> ('rpn_conv_shared', 'kernel')."""
     parts = name.split(":")[0].split("/")
     return (parts[-2] if len(parts) > 1 else "", parts[-1])
-
-
-def open_weights_file(path):
-    """Open an HDF5 weights file for reading, with clear errors for missing or damaged files.
-
-    Returns (h5py.File, root group holding ``layer_names``).
-    """
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"weights file {path!r} does not exist")
-    try:
-        f = h5py.File(path, "r")
-    except OSError as err:
-        size = os.path.getsize(path)
-        hint = ""
-        if "coco" in os.path.basename(path).lower():
-            hint = f"; the COCO weights file is {COCO_WEIGHTS_SIZE:,} bytes"
-        raise ValueError(f"weights file {path!r} ({size:,} bytes) is not a readable HDF5 file, "
-                         f"or it is truncated{hint}") from err
-    root = f["model_weights"] if "layer_names" not in f.attrs and "model_weights" in f else f
-    if "layer_names" not in root.attrs:
-        f.close()
-        raise ValueError(f"{path!r} is an HDF5 file but not in the Keras 2 weights layout "
-                         "(no 'layer_names' attribute) — is this a Mask R-CNN weights file?")
-    return f, root
-
-
-def read_weights(path) -> dict:
-    """All weights of a file: {layer name: [(weight name, numpy array), ...]} in file order."""
-    f, root = open_weights_file(path)
-    with f:
-        layers = {}
-        for layer in _decode(root.attrs["layer_names"]):
-            group = root[layer]
-            names = _decode(group.attrs.get("weight_names", []))
-            try:
-                layers[layer] = [(n, np.asarray(group[n])) for n in names]
-            except (KeyError, OSError) as err:
-                raise ValueError(f"weights file {os.fspath(path)!r} is damaged or truncated: "
-                                 f"cannot read layer {layer!r} ({err})") from err
-    return layers
 
 
 def _model_layers(model) -> dict:

@@ -16,8 +16,7 @@ import re
 import numpy as np
 
 from mrcnn_tf.config import Config
-
-COCO_WEIGHTS_SIZE = 257_557_808
+from mrcnn_tf.weights.h5file import decode_names, open_weights_file
 BACKBONE_BY_RES4_BLOCKS = {6: "resnet50", 23: "resnet101"}
 RES4_BLOCK = re.compile(r"^res4[a-z]\d*_branch2a$")
 CLASS_LOGITS_LAYER = "mrcnn_class_logits"
@@ -52,42 +51,16 @@ class WeightsInfo:
             f"{self.tensor_count} tensors, {self.parameter_count:,} parameters"])
 
 
-def _decode(names):
-    return [n.decode("utf8") if isinstance(n, bytes) else str(n) for n in names]
-
-
-def open_weights(path):
-    """(h5py.File, group with layer_names); clear errors for missing / non-HDF5 files."""
-    import h5py
-
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"weights file {path!r} does not exist")
-    try:
-        f = h5py.File(path, "r")
-    except OSError as err:
-        hint = ""
-        if "coco" in os.path.basename(path).lower():
-            hint = f"; the COCO weights file is {COCO_WEIGHTS_SIZE:,} bytes"
-        raise ValueError(f"weights file {path!r} ({os.path.getsize(path):,} bytes) is not a "
-                         f"readable HDF5 file, or it is truncated{hint}") from err
-    root = f["model_weights"] if "layer_names" not in f.attrs and "model_weights" in f else f
-    if "layer_names" not in root.attrs:
-        f.close()
-        raise ValueError(f"{path!r} is an HDF5 file but not in the Keras weights layout (no "
-                         "'layer_names' attribute) — is this a Mask R-CNN weights file?")
-    return f, root
-
-
 def inspect_weights(path) -> WeightsInfo:
     """Read a weights file's layout (no values): backbone, NUM_CLASSES, counts, size."""
     path = os.fspath(path)
-    f, root = open_weights(path)
+    f, root = open_weights_file(path)
     with f:
-        layers = _decode(root.attrs["layer_names"])
+        layers = decode_names(root.attrs["layer_names"])
         weighted = tensors = parameters = 0
         num_classes = None
         for layer in layers:
-            names = _decode(root[layer].attrs.get("weight_names", [])) if layer in root else []
+            names = decode_names(root[layer].attrs.get("weight_names", [])) if layer in root else []
             weighted += bool(names)
             tensors += len(names)
             for name in names:

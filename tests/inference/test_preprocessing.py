@@ -94,5 +94,5 @@ def test_fit64_keeps_square_scale_and_pads_only_to_multiples_of_64():
     assert window == (11, 0, 692, 1024)
     assert padding[0] == (11, 12)
     # same pixels as square mode inside the window
-    sy1, sx1 = (1024 - 681) // 2, 0
+    sy1 = (1024 - 681) // 2
     np.testing.assert_array_equal(fit[11:692], square[sy1:sy1 + 681])

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import mrcnn_tf
-from mrcnn_tf.weights.hdf5 import read_weights
+from mrcnn_tf.weights.h5file import read_weights
 
 
 @pytest.fixture(scope="module")

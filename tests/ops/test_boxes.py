@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import tensorflow as tf
 
 from mrcnn_tf.ops.boxes import (apply_box_deltas_graph, box_deltas_graph, box_iou,
