@@ -1,0 +1,213 @@
+"""``mrcnn-tf video``: detect, track and draw objects in a video file, camera or stream."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+DESCRIPTION = """\
+Run Mask R-CNN over a video and write it back annotated: each object's mask, outline, box
+and "class score" label, in a colour that stays with the object while it is tracked.
+
+SOURCE is a video file, a camera index (0, 1, ...) or a stream URL (rtsp://, http://...).
+OUTPUT (.mp4 or .avi) keeps the source's frame count, frame size and frame rate (measured
+for cameras). With --jsonl, one JSON line per processed frame: {"frame", "source_frame",
+"time", "detections": [{"track_id", "class_id", "class_name", "score", "box": [y1, x1, y2,
+x2], "bbox": [x, y, w, h], "mask_area", "rle": {"size", "counts"}}]}.
+
+OUTPUT is written as NAME.incomplete.EXT and renamed when complete. Ctrl-C or SIGTERM stop
+the run cleanly: what was written is kept, playable, as NAME.partial.EXT (and the JSON lines
+as NAME.partial.jsonl). The audio track is kept when an ffmpeg binary is available (pip
+install imageio-ffmpeg). Unreadable frames are skipped and counted.
+
+Exit status: 0 done, 1 failed during the run, 2 could not start (source, paths, weights,
+options), 130 / 143 stopped by Ctrl-C / SIGTERM.
+"""
+
+EPILOG = """\
+examples:
+  mrcnn-tf video street.mp4 street_annotated.mp4 --weights coco --jsonl street.jsonl
+  mrcnn-tf video 0 camera.mp4 --classes person --every 2 --end 60
+  mrcnn-tf video clip.avi splash.mp4 --render splash --start 1:30 --end 2:00
+  mrcnn-tf video balloons.mp4 out.mp4 --weights balloon.h5 --class-names balloon.txt
+
+The first use of --weights coco downloads matterport's mask_rcnn_coco.h5 (246 MiB) into
+$MRCNN_TF_HOME (default ~/.cache/mrcnn_tf).
+"""
+
+FFMPEG_LOG_LEVEL = "8"  # AV_LOG_FATAL: our own lines report unreadable frames
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The video command's arguments."""
+    parser.description = DESCRIPTION
+    parser.epilog = EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("source", metavar="SOURCE",
+                        help="video file, camera index (0) or stream URL")
+    parser.add_argument("output", metavar="OUTPUT", help="annotated video to write (.mp4 or .avi)")
+    parser.add_argument("--weights", default="coco", metavar="PATH|coco",
+                        help="matterport-format .h5 weights, or 'coco' (downloaded on first "
+                             "use; default); backbone and class count are read from the file")
+    parser.add_argument("--class-names", metavar="FILE",
+                        help="class names for non-COCO weights: one a line, the first 'BG'")
+    parser.add_argument("--classes", metavar="LIST",
+                        help="keep only these classes: comma-separated names, case-insensitive")
+    parser.add_argument("--min-score", type=_unit_float, metavar="S",
+                        help="keep detections scoring at least S (0-1); sets the model's "
+                             "DETECTION_MIN_CONFIDENCE (default 0.7)")
+    parser.add_argument("--render", choices=("overlay", "splash", "none"), default="overlay",
+                        help="overlay: masks, boxes, labels (default); splash: grayscale "
+                             "except the objects; none: frames unchanged")
+    parser.add_argument("--jsonl", metavar="FILE", help="also write one JSON line per "
+                                                        "processed frame")
+    parser.add_argument("--every", type=_positive_int, default=1, metavar="N",
+                        help="run the model on every N-th frame; the frames between carry its "
+                             "tracked result (default 1: every frame)")
+    parser.add_argument("--batch-size", type=_batch_size, default=None, metavar="N|auto",
+                        help="frames per model call (default auto: the fastest, by timing)")
+    parser.add_argument("--start", type=_time, metavar="TIME",
+                        help="start at this time: seconds (90.5) or [h:]m:s (1:30.5)")
+    parser.add_argument("--end", type=_time, metavar="TIME", help="stop at this time")
+    parser.add_argument("--image-max-dim", type=_dim, default=1024, metavar="N",
+                        help="frames are resized for the model so their long side is at most "
+                             "N (IMAGE_MAX_DIM, multiple of 64; default 1024); smaller is "
+                             "faster. The output keeps the source's size")
+    parser.add_argument("--image-min-dim", type=_dim, default=800, metavar="N",
+                        help="IMAGE_MIN_DIM (default 800; at most --image-max-dim)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace OUTPUT / the --jsonl file if they exist")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress bar or summary (errors are still printed)")
+    parser.set_defaults(run=run)
+
+
+def _unit_float(text) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
+    return value
+
+
+def _dim(text) -> int:
+    value = _positive_int(text)
+    if value < 64 or value % 64:
+        raise argparse.ArgumentTypeError(f"{value} is not a multiple of 64 (64, 128, ... 1024)")
+    return value
+
+
+def _positive_int(text) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not >= 1")
+    return value
+
+
+def _batch_size(text):
+    return None if text.strip().lower() == "auto" else _positive_int(text)
+
+
+def _time(text) -> float:
+    """Seconds from "90.5", "1:30.5" or "1:02:03"."""
+    try:
+        parts = [float(p) for p in text.strip().split(":")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time (seconds or [h:]m:s)") from None
+    if not 1 <= len(parts) <= 3 or any(p < 0 for p in parts):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time (seconds or [h:]m:s)")
+    seconds = 0.0
+    for part in parts:
+        seconds = seconds * 60 + part
+    return seconds
+
+
+def _error(message: str) -> None:
+    print(f"mrcnn-tf video: error: {message}", file=sys.stderr)
+
+
+def _check_inputs(args) -> None:
+    """Source, output paths and options, before any model is loaded. Raises VideoError."""
+    from mrcnn_tf.video import paths
+    from mrcnn_tf.video.process import check_options
+    from mrcnn_tf.video.source import VideoSource
+
+    check_options(every=args.every, start=args.start, end=args.end, render=args.render,
+                  batch_size=args.batch_size)
+    paths.plan_outputs(args.source, args.output, args.jsonl, overwrite=args.overwrite)
+    source = VideoSource(args.source)
+    try:
+        source.seek(args.start or 0.0)
+    finally:
+        source.close()
+
+
+def _model_and_classes(args):
+    """(model, class names, target class ids or None). Raises SetupError."""
+    from mrcnn_tf.cli import model_setup
+    from mrcnn_tf.cli.model_setup import SetupError
+
+    path = model_setup.resolve_weights(args.weights, quiet=args.quiet)
+    info = model_setup.weights_info(path)
+    class_names, note = model_setup.class_names_for(info.num_classes, args.class_names)
+    if note and not args.quiet:
+        print(f"mrcnn-tf video: note: {note}", file=sys.stderr)
+    class_ids = None
+    if args.classes is not None:
+        from mrcnn_tf.filtering import class_ids_for
+
+        try:
+            class_ids = class_ids_for(args.classes, class_names)
+        except ValueError as err:
+            raise SetupError(f"--classes: {err}") from None
+    overrides = {"IMAGE_MAX_DIM": args.image_max_dim,
+                 "IMAGE_MIN_DIM": min(args.image_min_dim, args.image_max_dim)}
+    if args.min_score is not None:
+        overrides["DETECTION_MIN_CONFIDENCE"] = args.min_score
+    if not args.quiet:
+        print(f"mrcnn-tf video: weights {path} ({info.backbone}, {info.num_classes} classes)",
+              file=sys.stderr)
+    return model_setup.load_model(path, overrides), class_names, class_ids
+
+
+def run(args) -> int:
+    """Run the video command with parsed arguments; returns the exit status."""
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", FFMPEG_LOG_LEVEL)
+    from mrcnn_tf.cli.model_setup import SetupError
+    from mrcnn_tf.video.errors import VideoError
+    from mrcnn_tf.video.interrupt import EXIT_STATUS
+    from mrcnn_tf.video.process import process_video
+
+    try:
+        _check_inputs(args)
+        model, class_names, class_ids = _model_and_classes(args)
+        summary = process_video(model, args.source, args.output, class_names=class_names,
+                                classes=class_ids, min_score=args.min_score,
+                                render=args.render, jsonl=args.jsonl, every=args.every,
+                                batch_size=args.batch_size, start=args.start, end=args.end,
+                                progress=not args.quiet, overwrite=args.overwrite)
+    except (VideoError, SetupError) as err:
+        _error(str(err))
+        return 2
+    except Exception as err:  # mid-run failure: the partial output is kept
+        _error(f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+               f"{_kept(args)}")
+        return 1
+    if summary.complete:
+        return 0
+    return EXIT_STATUS.get(summary.interrupted, 1)
+
+
+def _kept(args) -> str:
+    from pathlib import Path
+
+    from mrcnn_tf.video.paths import PARTIAL, tagged
+
+    kept = [tagged(Path(p), PARTIAL) for p in (args.output, args.jsonl) if p is not None]
+    kept = [os.fspath(p) for p in kept if p.exists()]
+    return f"; what was written is kept as {', '.join(kept)}" if kept else ""
