@@ -66,6 +66,18 @@ def _outline(mask, line_width):
     return mask & ~eroded.astype(bool)
 
 
+def _mask_region(mask, margin):
+    """Slices of the mask's bounding rectangle grown by margin pixels (clipped to the image),
+    or None for an empty mask: drawing works on that crop, not on the whole image."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    height, width = mask.shape
+    return (slice(max(rows[0] - margin, 0), min(rows[-1] + 1 + margin, height)),
+            slice(max(cols[0] - margin, 0), min(cols[-1] + 1 + margin, width)))
+
+
 def _draw_box(canvas, box, color, line_width):
     height, width = canvas.shape[:2]
     y1, x1, y2, x2 = (int(v) for v in box)
@@ -119,10 +131,12 @@ def draw_instances(image, result, class_names, *, show_boxes=True, show_masks=Tr
     colors = [as_rgb255(c) for c in colors[:count]]
     style = style_for(canvas.shape, line_width)
     for i in range(count):
-        mask = result["masks"][:, :, i]
-        if show_masks and mask.any():
-            _blend(canvas, mask, colors[i], alpha)
-            canvas[_outline(mask, style.line_width)] = colors[i]
+        region = _mask_region(result["masks"][:, :, i], style.line_width + 1) if show_masks \
+            else None
+        if region is not None:
+            mask, crop = result["masks"][:, :, i][region], canvas[region]  # crop is a view
+            _blend(crop, mask, colors[i], alpha)
+            crop[_outline(mask, style.line_width)] = colors[i]
     for i in range(count):
         if show_boxes and np.any(result["rois"][i]):
             _draw_box(canvas, result["rois"][i], colors[i], style.line_width)
