@@ -1,0 +1,142 @@
+"""``mrcnn-tf export``: write a SavedModel for TensorFlow Serving from a weights file.
+
+The CLI main registers this module: ``add_arguments(parser)`` fills the subcommand's parser and
+``run(args)`` does the work and returns the exit status (0 done, 1 export failed, 2 could not
+start: weights or options). TensorFlow is imported only by ``run``.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+from mrcnn_tf.export.names import BYTES_SIGNATURE, INPUT_KINDS, MASK_FORMATS, TENSOR_SIGNATURE
+
+DESCRIPTION = f"""\
+Export Mask R-CNN as a TensorFlow SavedModel that TensorFlow Serving loads: DIR/VERSION/
+holds saved_model.pb, variables/ and assets/ (class_names.txt, mrcnn_config.json).
+
+Signatures: {BYTES_SIGNATURE} takes image_bytes, string [batch] of encoded JPEG/PNG images
+(sizes may differ); {TENSOR_SIGNATURE} takes images, uint8 [batch, height, width, 3].
+Decoding, resizing, padding and mean subtraction happen inside the graph. Outputs:
+num_detections, detection_boxes (y1, x1, y2, x2 normalized to the original image),
+detection_classes, detection_scores, detection_class_names, detection_masks.
+"""
+
+EPILOG = """\
+examples:
+  mrcnn-tf export --weights coco --out exported/mask_rcnn
+  mrcnn-tf export --weights balloon.h5 --class-names balloon.txt --out exported/balloon \\
+      --version 2 --image-max-dim 512 --image-min-dim 512
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The export command's arguments."""
+    parser.description = DESCRIPTION
+    parser.epilog = EPILOG
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("--weights", default="coco", metavar="PATH|coco",
+                        help="matterport-format .h5 weights file, or 'coco' (downloaded on "
+                             "first use); the backbone and class count are read from the file")
+    parser.add_argument("--out", required=True, metavar="DIR",
+                        help="model base directory; the SavedModel is written to DIR/VERSION")
+    parser.add_argument("--version", type=_positive_int, default=1, metavar="N",
+                        help="model version, the sub-directory TF Serving loads (default 1)")
+    parser.add_argument("--class-names", metavar="FILE",
+                        help="class names for non-COCO weights: one a line, the first 'BG' "
+                             "(default: COCO's names for 81-class weights)")
+    parser.add_argument("--min-score", type=_unit_float, default=0.7, metavar="S",
+                        help="DETECTION_MIN_CONFIDENCE baked into the model (default 0.7)")
+    parser.add_argument("--max-detections", type=_positive_int, metavar="N",
+                        help="detection rows per image (default and at most "
+                             "DETECTION_MAX_INSTANCES, 100)")
+    parser.add_argument("--image-max-dim", type=_dim, default=1024, metavar="N",
+                        help="images are molded to N x N (IMAGE_MAX_DIM, a multiple of 64; "
+                             "default 1024)")
+    parser.add_argument("--image-min-dim", type=_dim, default=800, metavar="N",
+                        help="the short side is scaled up to N unless that breaks "
+                             "--image-max-dim (IMAGE_MIN_DIM, default 800)")
+    parser.add_argument("--mask-format", choices=MASK_FORMATS, default="box",
+                        help="box: float 28x28 masks relative to each box (default); image: "
+                             "uint8 masks at the image's size, one image per request")
+    parser.add_argument("--input-kinds", nargs="+", choices=INPUT_KINDS,
+                        default=list(INPUT_KINDS), metavar="KIND",
+                        help="signatures to write: bytes and/or tensor (default both)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace DIR/VERSION if it exists")
+    parser.set_defaults(run=run)
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not positive")
+    return value
+
+
+def _unit_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
+    return value
+
+
+def _dim(text):
+    value = _positive_int(text)
+    if value % 64:
+        raise argparse.ArgumentTypeError(f"{value} is not a multiple of 64 (64, 128, ... 1024)")
+    return value
+
+
+def directory_size(path) -> int:
+    """Bytes in all files under path."""
+    return sum(os.path.getsize(os.path.join(root, name))
+               for root, _, names in os.walk(path) for name in names)
+
+
+def _error(message, status):
+    print(f"mrcnn-tf export: error: {message}", file=sys.stderr)
+    return status
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the weights, export, print where, how long and how big. Returns the exit status."""
+    from mrcnn_tf.cli.model_setup import SetupError, class_names_for, load_model, resolve_weights
+
+    if args.image_min_dim > args.image_max_dim:
+        return _error(f"--image-min-dim {args.image_min_dim} exceeds --image-max-dim "
+                      f"{args.image_max_dim}", 2)
+    try:
+        weights = resolve_weights(args.weights, quiet=False)
+        model = load_model(weights, {"IMAGE_MIN_DIM": args.image_min_dim,
+                                     "IMAGE_MAX_DIM": args.image_max_dim,
+                                     "IMAGE_RESIZE_MODE": "square",
+                                     "DETECTION_MIN_CONFIDENCE": args.min_score})
+        class_names, note = class_names_for(model.config.NUM_CLASSES, args.class_names)
+    except SetupError as err:
+        return _error(err, 2)
+    if note:
+        print(f"mrcnn-tf export: note: {note}", file=sys.stderr)
+    from mrcnn_tf.export.saved_model import export_saved_model
+
+    start = time.perf_counter()
+    try:
+        path = export_saved_model(model, args.out, version=args.version,
+                                  input_kinds=args.input_kinds,
+                                  max_detections=args.max_detections,
+                                  mask_format=args.mask_format, class_names=class_names,
+                                  overwrite=args.overwrite)
+    except (ValueError, OSError) as err:
+        return _error(err, 1)
+    print(f"exported {path} ({model.config.BACKBONE}, {model.config.NUM_CLASSES} classes) in "
+          f"{time.perf_counter() - start:.1f} s, {directory_size(path) / 2**20:.1f} MiB")
+    print(f"serve it with TensorFlow Serving: model base path {os.path.dirname(path)}")
+    return 0
