@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from mrcnn_tf.cli.arguments import image_dim, unit_float
+
 DESCRIPTION = """\
 Detect objects in images with Mask R-CNN and write, for each input image NAME.EXT, into DIR:
 
@@ -58,7 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--classes", metavar="LIST",
                         help="keep only these classes: comma-separated names, case-insensitive "
                              "(e.g. person,car or \"traffic light,stop sign\")")
-    parser.add_argument("--min-score", type=_unit_float, metavar="S",
+    parser.add_argument("--min-score", type=unit_float, metavar="S",
                         help="keep detections scoring at least S (0-1); sets the model's "
                              "DETECTION_MIN_CONFIDENCE (default 0.7), so lower values also "
                              "return weaker detections")
@@ -72,11 +74,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also write NAME.splash.png (grayscale except the objects)")
     parser.add_argument("--no-draw", action="store_true",
                         help="do not write the annotated NAME.png")
-    parser.add_argument("--image-max-dim", type=_dim, default=1024, metavar="N",
+    parser.add_argument("--image-max-dim", type=image_dim, default=1024, metavar="N",
                         help="images are resized so their long side is at most N pixels for "
                              "the model (IMAGE_MAX_DIM, a multiple of 64; default 1024); "
                              "smaller is faster and less accurate. Outputs keep the input size")
-    parser.add_argument("--image-min-dim", type=_dim, default=800, metavar="N",
+    parser.add_argument("--image-min-dim", type=image_dim, default=800, metavar="N",
                         help="the short side is scaled up to N pixels unless that breaks "
                              "--image-max-dim (IMAGE_MIN_DIM, default 800; at most "
                              "--image-max-dim)")
@@ -85,26 +87,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="no progress bar or summary (errors are still printed)")
     parser.set_defaults(run=run)
-
-
-def _unit_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
-    return value
-
-
-def _dim(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 64 or value % 64:
-        raise argparse.ArgumentTypeError(f"{value} is not a multiple of 64 (64, 128, ... 1024)")
-    return value
 
 
 def _error(message: str) -> None:

@@ -11,6 +11,7 @@ import os
 import sys
 import time
 
+from mrcnn_tf.cli.arguments import image_dim, positive_int, unit_float
 from mrcnn_tf.export.names import BYTES_SIGNATURE, INPUT_KINDS, MASK_FORMATS, TENSOR_SIGNATURE
 
 DESCRIPTION = f"""\
@@ -42,20 +43,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "first use); the backbone and class count are read from the file")
     parser.add_argument("--out", required=True, metavar="DIR",
                         help="model base directory; the SavedModel is written to DIR/VERSION")
-    parser.add_argument("--version", type=_positive_int, default=1, metavar="N",
+    parser.add_argument("--version", type=positive_int, default=1, metavar="N",
                         help="model version, the sub-directory TF Serving loads (default 1)")
     parser.add_argument("--class-names", metavar="FILE",
                         help="class names for non-COCO weights: one a line, the first 'BG' "
                              "(default: COCO's names for 81-class weights)")
-    parser.add_argument("--min-score", type=_unit_float, default=0.7, metavar="S",
+    parser.add_argument("--min-score", type=unit_float, default=0.7, metavar="S",
                         help="DETECTION_MIN_CONFIDENCE baked into the model (default 0.7)")
-    parser.add_argument("--max-detections", type=_positive_int, metavar="N",
+    parser.add_argument("--max-detections", type=positive_int, metavar="N",
                         help="detection rows per image (default and at most "
                              "DETECTION_MAX_INSTANCES, 100)")
-    parser.add_argument("--image-max-dim", type=_dim, default=1024, metavar="N",
+    parser.add_argument("--image-max-dim", type=image_dim, default=1024, metavar="N",
                         help="images are molded to N x N (IMAGE_MAX_DIM, a multiple of 64; "
                              "default 1024)")
-    parser.add_argument("--image-min-dim", type=_dim, default=800, metavar="N",
+    parser.add_argument("--image-min-dim", type=image_dim, default=800, metavar="N",
                         help="the short side is scaled up to N unless that breaks "
                              "--image-max-dim (IMAGE_MIN_DIM, default 800)")
     parser.add_argument("--mask-format", choices=MASK_FORMATS, default="box",
@@ -67,33 +68,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true",
                         help="replace DIR/VERSION if it exists")
     parser.set_defaults(run=run)
-
-
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not positive")
-    return value
-
-
-def _unit_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
-    return value
-
-
-def _dim(text):
-    value = _positive_int(text)
-    if value % 64:
-        raise argparse.ArgumentTypeError(f"{value} is not a multiple of 64 (64, 128, ... 1024)")
-    return value
 
 
 def directory_size(path) -> int:

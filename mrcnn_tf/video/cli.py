@@ -5,6 +5,8 @@ import argparse
 import os
 import sys
 
+from mrcnn_tf.cli.arguments import image_dim, positive_int, unit_float
+
 DESCRIPTION = """\
 Run Mask R-CNN over a video and write it back annotated: each object's mask, outline, box
 and "class score" label, in a colour that stays with the object while it is tracked.
@@ -53,7 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="class names for non-COCO weights: one a line, the first 'BG'")
     parser.add_argument("--classes", metavar="LIST",
                         help="keep only these classes: comma-separated names, case-insensitive")
-    parser.add_argument("--min-score", type=_unit_float, metavar="S",
+    parser.add_argument("--min-score", type=unit_float, metavar="S",
                         help="keep detections scoring at least S (0-1); sets the model's "
                              "DETECTION_MIN_CONFIDENCE (default 0.7)")
     parser.add_argument("--render", choices=("overlay", "splash", "none"), default="overlay",
@@ -61,7 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "except the objects; none: frames unchanged")
     parser.add_argument("--jsonl", metavar="FILE", help="also write one JSON line per "
                                                         "processed frame")
-    parser.add_argument("--every", type=_positive_int, default=1, metavar="N",
+    parser.add_argument("--every", type=positive_int, default=1, metavar="N",
                         help="run the model on every N-th frame; the frames between carry its "
                              "tracked result (default 1: every frame)")
     parser.add_argument("--batch-size", type=_batch_size, default=None, metavar="N|auto",
@@ -69,11 +71,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--start", type=_time, metavar="TIME",
                         help="start at this time: seconds (90.5) or [h:]m:s (1:30.5)")
     parser.add_argument("--end", type=_time, metavar="TIME", help="stop at this time")
-    parser.add_argument("--image-max-dim", type=_dim, default=1024, metavar="N",
+    parser.add_argument("--image-max-dim", type=image_dim, default=1024, metavar="N",
                         help="frames are resized for the model so their long side is at most "
                              "N (IMAGE_MAX_DIM, multiple of 64; default 1024); smaller is "
                              "faster. The output keeps the source's size")
-    parser.add_argument("--image-min-dim", type=_dim, default=800, metavar="N",
+    parser.add_argument("--image-min-dim", type=image_dim, default=800, metavar="N",
                         help="IMAGE_MIN_DIM (default 800; at most --image-max-dim)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace OUTPUT / the --jsonl file if they exist")
@@ -82,35 +84,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(run=run)
 
 
-def _unit_float(text) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
-    return value
-
-
-def _dim(text) -> int:
-    value = _positive_int(text)
-    if value < 64 or value % 64:
-        raise argparse.ArgumentTypeError(f"{value} is not a multiple of 64 (64, 128, ... 1024)")
-    return value
-
-
-def _positive_int(text) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not >= 1")
-    return value
-
-
 def _batch_size(text):
-    return None if text.strip().lower() == "auto" else _positive_int(text)
+    return None if text.strip().lower() == "auto" else positive_int(text)
 
 
 def _time(text) -> float:
