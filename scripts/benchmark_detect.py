@@ -110,6 +110,8 @@ def main():
     parser.add_argument("--mode", default="square", help="IMAGE_RESIZE_MODE (square, fit64, ...)")
     parser.add_argument("--min-confidence", type=float, default=0.7,
                         help="DETECTION_MIN_CONFIDENCE (lower it to time many detections)")
+    parser.add_argument("--images", default="astronaut,coffee,chelsea",
+                        help="skimage.data images used in turn (coffee is 400x600)")
     parser.add_argument("--stages", action="store_true",
                         help="also print a per-stage breakdown of one detect() call")
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
@@ -121,13 +123,14 @@ def main():
             subprocess.run([sys.executable, __file__, "--one", "--backbones", backbone,
                             "--size", str(args.size), "--repeats", str(args.repeats),
                             "--precision", args.precision, "--mode", args.mode,
-                            "--min-confidence", str(args.min_confidence)]
+                            "--min-confidence", str(args.min_confidence),
+                            "--images", args.images]
                            + (["--stages"] if args.stages else [])
                            + (["--weights", args.weights] if args.weights else []), check=True)
         return
     import skimage.data
     # images of different sizes in turn: steady latency must not include retracing
-    images = [skimage.data.astronaut(), skimage.data.coffee(), skimage.data.chelsea()]
+    images = [getattr(skimage.data, name)() for name in args.images.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
         weights = args.weights or parity_weights(args.backbones, Path(tmp))
         benchmark(args.backbones, weights, args.size, args.repeats, images,
