@@ -1,4 +1,4 @@
-"""MaskRCNN: matterport's user-facing class (build, load_weights, detect) on Keras 3."""
+"""MaskRCNN: matterport's user-facing class (build, load_weights, detect, train) on Keras 3."""
 from __future__ import annotations
 
 import os
@@ -8,17 +8,19 @@ from mrcnn_tf.inference.detector import Detector
 from mrcnn_tf.modeling.mask_rcnn import build_inference_model
 from mrcnn_tf.weights import hdf5
 
-MODES = ("inference",)
+MODES = ("inference", "training")
 
 
 class MaskRCNN:
     """Mask R-CNN with matterport's interface.
 
-    mode: "inference". config: a Config. model_dir: where training writes logs and
-    checkpoints (unused in inference). ``keras_model`` is the Keras 3 functional model.
+    mode: "inference" or "training". config: a Config. model_dir: where training writes logs
+    and checkpoints (unused in inference). strategy: training only, a tf.distribute strategy
+    (default: MirroredStrategy over GPU_COUNT GPUs when GPU_COUNT > 1). ``keras_model`` is
+    the Keras 3 functional model (see modeling.mask_rcnn / modeling.training_model).
     """
 
-    def __init__(self, mode="inference", config=None, model_dir=None):
+    def __init__(self, mode="inference", config=None, model_dir=None, strategy=None):
         if mode not in MODES:
             raise ValueError(f"mode {mode!r} is not supported; valid: {', '.join(MODES)}")
         if not isinstance(config, Config):
@@ -27,17 +29,70 @@ class MaskRCNN:
         self.mode = mode
         self.config = config
         self.model_dir = os.fspath(model_dir) if model_dir is not None else None
+        if mode == "training":
+            self._build_training(strategy)
+            return
         self.keras_model = build_inference_model(config)
         self._detector = Detector(self.keras_model, config)
+
+    def _build_training(self, strategy):
+        from mrcnn_tf.modeling.training_model import build_training_model
+        from mrcnn_tf.training.train import choose_strategy
+
+        if self.model_dir is None:
+            raise ValueError("model_dir: training needs a folder for logs and checkpoints")
+        self.strategy = choose_strategy(self.config, strategy)
+        with self.strategy.scope():
+            self.keras_model = build_training_model(self.config)
+        self.epoch = 0
+        self.last_checkpoint = None
+        self.set_log_dir()
+
+    def set_log_dir(self, model_path=None):
+        """Set log_dir, checkpoint_path and epoch as matterport: a new timestamped folder, or
+        the folder and next epoch of model_path when it is a checkpoint written by training."""
+        from mrcnn_tf.training.checkpoints import log_dir_for
+
+        self.log_dir, self.checkpoint_path, self.epoch = log_dir_for(
+            self.model_dir, self.config, model_path)
+
+    def find_last(self):
+        """Path of the last checkpoint of the newest training folder for config.NAME in
+        model_dir (FileNotFoundError when there is none)."""
+        from mrcnn_tf.training.checkpoints import find_last
+
+        return find_last(self.model_dir, self.config)
+
+    def train(self, train_dataset, val_dataset, learning_rate, epochs, layers,
+              augmentation=None, custom_callbacks=None, *, verbose=1, seed=None):
+        """Train from self.epoch up to ``epochs`` (matterport's train).
+
+        train_dataset / val_dataset: prepared mrcnn_tf.data.Dataset (val may be None).
+        layers: "heads", "3+", "4+", "5+", "all" or a regex of layer names to train.
+        augmentation: callable (image, masks, rng) -> (image, masks), see
+        training.augmentation. custom_callbacks: extra Keras callbacks. Each epoch writes
+        mask_rcnn_<name>_<epoch:04d>.h5 to self.log_dir. Returns the Keras History.
+        """
+        if self.mode != "training":
+            raise ValueError("train() needs a model built with mode=\"training\"")
+        from mrcnn_tf.training.train import train_model
+
+        return train_model(self, train_dataset, val_dataset, learning_rate=learning_rate,
+                           epochs=epochs, layers=layers, augmentation=augmentation,
+                           custom_callbacks=custom_callbacks, verbose=verbose, seed=seed)
 
     def load_weights(self, filepath, by_name=True, exclude=None):
         """Load weights from a matterport-layout HDF5 file (e.g. mask_rcnn_coco.h5).
 
         Layers are always matched by name (matterport's names are the weight format), so
         ``by_name`` is accepted for compatibility only. exclude: layer names to skip.
-        Returns a weights.hdf5.LoadReport (also logged).
+        Returns a weights.hdf5.LoadReport (also logged). In training mode, a checkpoint
+        written by training also sets the log folder and epoch to resume from.
         """
-        return hdf5.load_weights(self.keras_model, filepath, exclude=exclude)
+        report = hdf5.load_weights(self.keras_model, filepath, exclude=exclude)
+        if self.mode == "training":
+            self.set_log_dir(filepath)
+        return report
 
     def save_weights(self, filepath):
         """Save the weights in the same HDF5 layout load_weights reads."""
@@ -55,4 +110,7 @@ class MaskRCNN:
         Returns one dict per image: ``rois`` int32 [N, 4] (y1, x1, y2, x2) pixels,
         ``class_ids`` int32 [N], ``scores`` float32 [N], ``masks`` bool [H, W, N].
         """
+        if self.mode != "inference":
+            raise ValueError("detect() needs a model built with mode=\"inference\"; load the "
+                             "trained weights into one")
         return self._detector.detect(images, verbose=verbose, batch_size=batch_size)

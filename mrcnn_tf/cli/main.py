@@ -19,6 +19,7 @@ COMMANDS = {
                "detect objects in images; write annotated pictures, cut-outs, JSON"),
     "video": ("mrcnn_tf.video.cli", "detect and track objects in a video file or camera"),
     "export": ("mrcnn_tf.export.cli", "export a SavedModel for TensorFlow Serving"),
+    "evaluate": ("mrcnn_tf.evaluation.cli", "COCO mAP of a model on an annotated image folder"),
     "weights": ("mrcnn_tf.cli.weights",
                 "download published weights (fetch) or describe a file (info)"),
 }

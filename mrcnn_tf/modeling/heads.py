@@ -6,14 +6,34 @@ Shape shorthand: B images, N ROIs, C classes.
 """
 from __future__ import annotations
 
+import keras
 from keras import layers
 
 from mrcnn_tf.layers import MergeRoiAxis, PyramidROIAlign, SplitRoiAxis
 from mrcnn_tf.modeling.resnet import BN_EPSILON
 
 
-def _conv_bn_relu(x, filters, kernel, name, bn_name, train_bn, padding="valid"):
-    x = layers.Conv2D(filters, kernel, padding=padding, name=name)(x)
+@keras.saving.register_keras_serializable(package="mrcnn_tf")
+class WindowConv2D(layers.Conv2D):
+    """A "valid" Conv2D whose kernel covers its whole input (the classifier's pool_size x
+    pool_size "FC" convolution), computed as one matrix product: the same weights and values as
+    Conv2D, and a training gradient many times faster on CPU than TensorFlow's conv-filter
+    gradient for this shape. Input [K, k, k, C_in] -> [K, 1, 1, filters]."""
+
+    def call(self, inputs):
+        if tuple(inputs.shape[1:3]) != tuple(self.kernel_size) or self.padding != "valid":
+            return super().call(inputs)
+        flat = keras.ops.reshape(inputs, (-1, self.kernel.shape[0] * self.kernel.shape[1]
+                                          * self.kernel.shape[2]))
+        outputs = keras.ops.matmul(flat, keras.ops.reshape(self.kernel, (-1, self.filters)))
+        if self.use_bias:
+            outputs = outputs + self.bias
+        return keras.ops.reshape(outputs, (-1, 1, 1, self.filters))
+
+
+def _conv_bn_relu(x, filters, kernel, name, bn_name, train_bn, padding="valid",
+                  conv=layers.Conv2D):
+    x = conv(filters, kernel, padding=padding, name=name)(x)
     x = layers.BatchNormalization(epsilon=BN_EPSILON, name=bn_name)(x, training=train_bn)
     return layers.Activation("relu")(x)
 
@@ -28,7 +48,8 @@ def classifier_head(rois, feature_maps, image_meta, *, pool_size, num_classes, f
     """
     x = PyramidROIAlign(pool_size=pool_size, name="roi_align_classifier")([rois, image_meta] + feature_maps)
     x = MergeRoiAxis(name="classifier_merge_rois")(x)
-    x = _conv_bn_relu(x, fc_size, pool_size, "mrcnn_class_conv1", "mrcnn_class_bn1", train_bn)
+    x = _conv_bn_relu(x, fc_size, pool_size, "mrcnn_class_conv1", "mrcnn_class_bn1", train_bn,
+                      conv=WindowConv2D)
     x = _conv_bn_relu(x, fc_size, 1, "mrcnn_class_conv2", "mrcnn_class_bn2", train_bn)
     shared = layers.Reshape((fc_size,), name="pool_squeeze")(x)
     logits = layers.Dense(num_classes, name="mrcnn_class_logits")(shared)

@@ -1,0 +1,54 @@
+"""DetectionTargetLayer: the thin Keras layer over training.detection_targets."""
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from mrcnn_tf.ops.boxes import norm_boxes_graph
+from mrcnn_tf.ops.image_meta import parse_image_meta
+from mrcnn_tf.training.detection_targets import detection_targets_batch
+
+
+@keras.saving.register_keras_serializable(package="mrcnn_tf")
+class DetectionTargetLayer(keras.layers.Layer):
+    """Inputs: [proposals float32 [B, P, 4] normalized, gt_class_ids int32 [B, G], gt_boxes
+    float32 [B, G, 4] pixels of the molded image, gt_masks uint8 [B, h, w, G] (0/1), image_meta
+    float32 [B, META_SIZE]]. Outputs (T = rois_per_image, S x S = mask_shape): rois [B, T, 4]
+    normalized, target_class_ids int32 [B, T], target_bbox [B, T, 4], target_mask [B, T, S, S].
+    No gradient flows into the proposals (approximate joint training, as in matterport)."""
+
+    def __init__(self, *, rois_per_image, positive_ratio, bbox_std_dev, mask_shape, mini_mask,
+                 **kwargs):
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(**kwargs)
+        self.rois_per_image = int(rois_per_image)
+        self.positive_ratio = float(positive_ratio)
+        self.bbox_std_dev = [float(v) for v in bbox_std_dev]
+        self.mask_shape = [int(v) for v in mask_shape]
+        self.mini_mask = bool(mini_mask)
+
+    def call(self, inputs):
+        proposals, gt_class_ids, gt_boxes, gt_masks, image_meta = inputs
+        image_shape = parse_image_meta(image_meta)["image_shape"][0][:2]
+        gt_boxes = norm_boxes_graph(gt_boxes, image_shape)
+        gt_boxes = tf.where(tf.not_equal(gt_class_ids, 0)[..., tf.newaxis], gt_boxes, 0.0)
+        return detection_targets_batch(
+            tf.stop_gradient(proposals), gt_class_ids, gt_boxes, gt_masks,
+            rois_per_image=self.rois_per_image, positive_ratio=self.positive_ratio,
+            bbox_std_dev=self.bbox_std_dev, mask_shape=self.mask_shape,
+            mini_mask=self.mini_mask)
+
+    def compute_output_shape(self, input_shape):
+        batch, count = input_shape[0][0], self.rois_per_image
+        return ((batch, count, 4), (batch, count), (batch, count, 4),
+                (batch, count, *self.mask_shape))
+
+    def compute_output_spec(self, inputs):
+        shapes = self.compute_output_shape([x.shape for x in inputs])
+        dtypes = ("float32", "int32", "float32", "float32")
+        return tuple(keras.KerasTensor(s, dtype=d) for s, d in zip(shapes, dtypes))
+
+    def get_config(self):
+        return {**super().get_config(), "rois_per_image": self.rois_per_image,
+                "positive_ratio": self.positive_ratio, "bbox_std_dev": self.bbox_std_dev,
+                "mask_shape": self.mask_shape, "mini_mask": self.mini_mask}
