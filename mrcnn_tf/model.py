@@ -35,6 +35,25 @@ class MaskRCNN:
         self.keras_model = build_inference_model(config)
         self._detector = Detector(self.keras_model, config)
 
+    @classmethod
+    def from_weights(cls, path, *, config_class=Config, **config_overrides) -> "MaskRCNN":
+        """An inference model with a matterport-layout weights file loaded, e.g.
+        ``MaskRCNN.from_weights("mask_rcnn_balloon.h5", DETECTION_MIN_CONFIDENCE=0.9)``.
+
+        path: the ``.h5`` file. BACKBONE and NUM_CLASSES are read from it (unless given in
+        config_overrides or declared by config_class); every other field is config_class's
+        (default Config) or from config_overrides (see weights.info.config_from_weights).
+        Raises ValueError for an unknown or bad Config field, a file that does not tell its
+        backbone or class count, or weights that do not fit the model; OSError when the file
+        cannot be read.
+        """
+        from mrcnn_tf.weights.info import config_from_weights
+
+        config = config_from_weights(path, config_class=config_class, **config_overrides)
+        model = cls(mode="inference", config=config)
+        model.load_weights(path)
+        return model
+
     def _build_training(self, strategy):
         from mrcnn_tf.modeling.training_model import build_training_model
         from mrcnn_tf.training.train import choose_strategy

@@ -1,5 +1,6 @@
-"""argparse value types shared by the mrcnn-tf commands; each raises ArgumentTypeError with a
-one-line reason that argparse prints after the option's name."""
+"""argparse pieces shared by the mrcnn-tf commands: value types, each raising
+ArgumentTypeError with a one-line reason that argparse prints after the option's name, the
+model options (add_model_arguments) and the help layout (describe_command)."""
 from __future__ import annotations
 
 import argparse
@@ -33,3 +34,54 @@ def image_dim(text) -> int:
     if value % 64:
         raise argparse.ArgumentTypeError(f"{value} is not a multiple of 64 (64, 128, ... 1024)")
     return value
+
+
+def describe_command(parser: argparse.ArgumentParser, *, description: str, epilog: str) -> None:
+    """Set a command's --help text: description and epilog, printed as written (line breaks
+    and indentation kept)."""
+    parser.description = description
+    parser.epilog = epilog
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+
+
+def add_model_arguments(parser: argparse.ArgumentParser, *, weights_required: bool = False,
+                        class_names: bool = True, filters: bool = False):
+    """Add the options that choose and size the model, as one "model options" group, and
+    return the group (a command adds its own model options to it, e.g. --min-score).
+
+    Always: --weights (default 'coco' unless weights_required), --image-max-dim (default
+    1024) and --image-min-dim (default 800). class_names: --class-names FILE. filters:
+    --classes LIST and --min-score S (default None: the model's 0.7). model_setup's
+    choose_classes / load_from_args read the parsed values.
+    """
+    group = parser.add_argument_group("model options")
+    group.add_argument("--weights", required=weights_required,
+                       default=None if weights_required else "coco", metavar="PATH|coco",
+                       help="matterport-format .h5 weights file, or 'coco' for matterport's "
+                            "COCO weights, downloaded on first use"
+                            + ("" if weights_required else " (default: coco)")
+                            + "; the backbone and class count are read from the file")
+    if class_names:
+        group.add_argument("--class-names", metavar="FILE",
+                           help="class names for non-COCO weights: one a line, the first 'BG' "
+                                "(default: COCO's names for 81-class weights, else class_1, "
+                                "class_2, ...)")
+    if filters:
+        group.add_argument("--classes", metavar="LIST",
+                           help="keep only these classes: comma-separated names, "
+                                "case-insensitive (e.g. person,car or \"traffic light,stop "
+                                "sign\")")
+        group.add_argument("--min-score", type=unit_float, metavar="S",
+                           help="keep detections scoring at least S (0-1); sets the model's "
+                                "DETECTION_MIN_CONFIDENCE (default 0.7), so lower values also "
+                                "return weaker detections")
+    group.add_argument("--image-max-dim", type=image_dim, default=1024, metavar="N",
+                       help="the model sees each image scaled so its long side is at most N "
+                            "pixels, padded to N x N (IMAGE_MAX_DIM, a multiple of 64; "
+                            "default 1024); smaller is faster and less accurate. Results "
+                            "keep the input's size")
+    group.add_argument("--image-min-dim", type=image_dim, default=800, metavar="N",
+                       help="the short side is scaled up to N pixels unless that breaks "
+                            "--image-max-dim (IMAGE_MIN_DIM, a multiple of 64; default 800; "
+                            "at most --image-max-dim)")
+    return group

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from mrcnn_tf.cli.arguments import image_dim, unit_float
+from mrcnn_tf.cli.arguments import add_model_arguments, describe_command
 
 DESCRIPTION = """\
 Detect objects in images with Mask R-CNN and write, for each input image NAME.EXT, into DIR:
@@ -45,28 +45,12 @@ $MRCNN_TF_HOME (default ~/.cache/mrcnn_tf); MRCNN_TF_COCO_URL overrides the down
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The detect command's arguments."""
-    parser.description = DESCRIPTION
-    parser.epilog = EPILOG
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    describe_command(parser, description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument("inputs", nargs="+", metavar="INPUT",
                         help="image files, folders (their image files) or glob patterns; quote "
                              "patterns, e.g. \"photos/*.jpg\" (** spans folders)")
-    parser.add_argument("--weights", default="coco", metavar="PATH|coco",
-                        help="matterport-format .h5 weights file, or 'coco' for matterport's "
-                             "COCO weights, downloaded on first use (default: coco); the "
-                             "backbone and class count are read from the file")
     parser.add_argument("--out", required=True, metavar="DIR",
                         help="output folder (created if needed)")
-    parser.add_argument("--classes", metavar="LIST",
-                        help="keep only these classes: comma-separated names, case-insensitive "
-                             "(e.g. person,car or \"traffic light,stop sign\")")
-    parser.add_argument("--min-score", type=unit_float, metavar="S",
-                        help="keep detections scoring at least S (0-1); sets the model's "
-                             "DETECTION_MIN_CONFIDENCE (default 0.7), so lower values also "
-                             "return weaker detections")
-    parser.add_argument("--class-names", metavar="FILE",
-                        help="class names for non-COCO weights: one a line, the first 'BG' "
-                             "(default: COCO's names for 81-class weights)")
     parser.add_argument("--extract", action="store_true",
                         help="also write each object as an RGBA cut-out, "
                              "NAME_objects/NNN_CLASS.png")
@@ -74,18 +58,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also write NAME.splash.png (grayscale except the objects)")
     parser.add_argument("--no-draw", action="store_true",
                         help="do not write the annotated NAME.png")
-    parser.add_argument("--image-max-dim", type=image_dim, default=1024, metavar="N",
-                        help="images are resized so their long side is at most N pixels for "
-                             "the model (IMAGE_MAX_DIM, a multiple of 64; default 1024); "
-                             "smaller is faster and less accurate. Outputs keep the input size")
-    parser.add_argument("--image-min-dim", type=image_dim, default=800, metavar="N",
-                        help="the short side is scaled up to N pixels unless that breaks "
-                             "--image-max-dim (IMAGE_MIN_DIM, default 800; at most "
-                             "--image-max-dim)")
     parser.add_argument("-r", "--recursive", action="store_true",
                         help="take image files from sub-folders of INPUT folders too")
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="no progress bar or summary (errors are still printed)")
+    add_model_arguments(parser, filters=True)
     parser.set_defaults(run=run)
 
 

@@ -6,6 +6,8 @@ are written at the end, also when images failed or the run was interrupted.
 """
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -22,24 +24,20 @@ BAR_FORMAT = ("{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
               "[{elapsed}<{remaining}, {rate_noinv_fmt}]")
 
 
+@dataclasses.dataclass
 class DetectRun:
     """State of one detect run (see the module docstring)."""
 
-    def __init__(self, args, out_dir, paths, input_problems, stems, weights_spec, num_classes,
-                 class_names, class_ids):
-        self.args = args
-        self.out_dir = out_dir
-        self.paths = paths
-        self.input_problems = input_problems
-        self.stems = stems
-        self.weights_spec = weights_spec
-        self.num_classes = num_classes
-        self.class_names = class_names
-        self.class_ids = class_ids  # target class ids, or None for all
-        self.model = None
-        self.coco_results = []
-        self.image_ids = {}
-        self.detection_count = 0
+    args: argparse.Namespace
+    out_dir: Path
+    paths: list  # input images, in processing order
+    input_problems: list  # [(input, problem)] for inputs that gave no image
+    stems: list  # output name of each path
+    classes: model_setup.ModelClasses
+    model: object = None
+    coco_results: list = dataclasses.field(default_factory=list)
+    image_ids: dict = dataclasses.field(default_factory=dict)
+    detection_count: int = 0
 
     @classmethod
     def prepare(cls, args) -> "DetectRun":
@@ -50,36 +48,14 @@ class DetectRun:
         paths, problems = inputs.expand_inputs(args.inputs, recursive=args.recursive,
                                                out_dir=out_dir)
         stems = inputs.plan_stems(paths, out_dir, reserved=(DETECTIONS_FILE, IMAGE_IDS_FILE))
-        num_classes = _num_classes(args.weights)
-        class_names, note = model_setup.class_names_for(num_classes, args.class_names)
-        if note and num_classes is not None and not args.quiet:
-            print(f"mrcnn-tf detect: note: {note}", file=sys.stderr)
-        class_ids = None
-        if args.classes is not None:
-            from mrcnn_tf.filtering import class_ids_for
-
-            try:
-                class_ids = class_ids_for(args.classes, class_names)
-            except ValueError as err:
-                raise SetupError(f"--classes: {err}") from None
-        return cls(args, out_dir, paths, problems, stems, args.weights, num_classes,
-                   class_names, class_ids)
+        classes = model_setup.choose_classes(args, command="detect", quiet=args.quiet)
+        return cls(args, out_dir, paths, problems, stems, classes)
 
     def setup_model(self) -> None:
         """Resolve (maybe download) the weights and build the model. Raises SetupError."""
-        path = model_setup.resolve_weights(self.weights_spec, quiet=self.args.quiet)
-        info = model_setup.weights_info(path)
-        if info.num_classes != self.num_classes:
-            raise SetupError(f"{os.fspath(path)!r} has NUM_CLASSES={info.num_classes}, "
-                             f"expected {self.num_classes}")
-        overrides = {"IMAGE_MAX_DIM": self.args.image_max_dim,
-                     "IMAGE_MIN_DIM": min(self.args.image_min_dim, self.args.image_max_dim)}
-        if self.args.min_score is not None:
-            overrides["DETECTION_MIN_CONFIDENCE"] = self.args.min_score
-        if not self.args.quiet:
-            print(f"mrcnn-tf detect: weights {path} ({info.backbone}, {info.num_classes} "
-                  "classes)", file=sys.stderr)
-        self.model = model_setup.load_model(path, overrides)
+        self.model = model_setup.load_from_args(self.args, command="detect",
+                                                quiet=self.args.quiet,
+                                                num_classes=self.classes.num_classes)
 
     def process_all(self, report) -> int:
         """Process every image; report(path, problem) for failures. Returns the failures."""
@@ -123,7 +99,7 @@ class DetectRun:
             return f"detection failed ({type(err).__name__}: {first_line})"
         from mrcnn_tf.filtering import filter_result
 
-        result = filter_result(result, self.class_names, classes=self.class_ids,
+        result = filter_result(result, self.classes.names, classes=self.classes.keep,
                                min_score=self.args.min_score)
         try:
             self.write_outputs(path, stem, image_id, image, result)
@@ -139,17 +115,17 @@ class DetectRun:
         out = self.out_dir
         if not self.args.no_draw:
             image_io.write_png(out / f"{stem}.png",
-                               visualize.draw_instances(image, result, self.class_names))
+                               visualize.draw_instances(image, result, self.classes.names))
         if self.args.splash:
             image_io.write_png(out / f"{stem}.splash.png", visualize.color_splash(image, result))
         if self.args.extract:
             objects = out / f"{stem}_objects"
             for old in objects.glob("[0-9][0-9][0-9]*_*.png"):  # a previous run's cut-outs
                 old.unlink()
-            save_instances(extract_instances(image, result, self.class_names), objects)
+            save_instances(extract_instances(image, result, self.classes.names), objects)
         image_io.write_json(out / f"{stem}.json", results.to_record(
-            result, self.class_names, image=os.fspath(path), image_id=image_id))
-        self.coco_results += results.to_coco(result, image_id, self.class_names)
+            result, self.classes.names, image=os.fspath(path), image_id=image_id))
+        self.coco_results += results.to_coco(result, image_id, self.classes.names)
         self.image_ids[os.fspath(path)] = image_id
 
     def write_run_files(self) -> None:
@@ -157,17 +133,3 @@ class DetectRun:
         image_io.write_json(self.out_dir / DETECTIONS_FILE, self.coco_results)
         image_io.write_json(self.out_dir / IMAGE_IDS_FILE, self.image_ids)
 
-
-def _num_classes(weights_spec):
-    """NUM_CLASSES of the --weights file, read without loading the model (published weights
-    need no download for this). Raises SetupError."""
-    from mrcnn_tf.weights.fetch import PUBLISHED
-
-    path = Path(weights_spec).expanduser()
-    if not path.is_file() and str(weights_spec).lower() in PUBLISHED:
-        return PUBLISHED[str(weights_spec).lower()].num_classes
-    if not path.is_file():
-        known = " or ".join(repr(n) for n in PUBLISHED)
-        raise SetupError(f"--weights {weights_spec!r}: no such file (give a path to an .h5 "
-                         f"file, or {known} to download published weights)")
-    return model_setup.weights_info(path).num_classes

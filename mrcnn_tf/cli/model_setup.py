@@ -1,8 +1,21 @@
-"""Model set-up for the CLI: weights (path or "coco"), class names, Config, the MaskRCNN."""
+"""Model set-up for the CLI: weights (path or "coco"), class names, Config, the MaskRCNN.
+
+A command adds the model options with ``arguments.add_model_arguments`` and turns the parsed
+values into what it runs with:
+
+- ``model_from_args(args, ...)`` -> (MaskRCNN, ModelClasses), or in two steps:
+- ``choose_classes(args, ...)``: NUM_CLASSES, class names and --classes, checked without
+  downloading the weights or building the model;
+- ``load_from_args(args, ...)``: resolve (maybe download) the weights and build the model.
+
+Every problem that stops the run is a SetupError with a one-line message.
+"""
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
+import sys
 from pathlib import Path
 
 COCO_NUM_CLASSES = 81
@@ -65,6 +78,88 @@ def weights_info(path: Path):
     return info
 
 
+def weights_num_classes(spec) -> int:
+    """NUM_CLASSES of the --weights value, read without building a model (published weights
+    such as "coco" need no download for this). Raises SetupError."""
+    from mrcnn_tf.weights.fetch import PUBLISHED
+
+    path = Path(os.fspath(spec)).expanduser()
+    if not path.is_file() and str(spec).lower() in PUBLISHED:
+        return PUBLISHED[str(spec).lower()].num_classes
+    if not path.is_file():
+        known = " or ".join(repr(n) for n in PUBLISHED)
+        raise SetupError(f"--weights {os.fspath(spec)!r}: no such file (give a path to an .h5 "
+                         f"file, or {known} to download published weights)")
+    return weights_info(path).num_classes
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelClasses:
+    """The classes of a run: names (list index = class id, "BG" first) and the class ids
+    --classes keeps (None: all)."""
+
+    names: list
+    keep: list | None
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.names)
+
+
+def choose_classes(args, *, command: str, quiet: bool) -> ModelClasses:
+    """Class names for args.weights and args.class_names, and args.classes (when the command
+    has --classes) as class ids; no download, no model. A note goes to stderr (unless quiet)
+    when the names are made up. Raises SetupError."""
+    num_classes = weights_num_classes(args.weights)
+    names, note = class_names_for(num_classes, args.class_names)
+    if note and not quiet:
+        print(f"mrcnn-tf {command}: note: {note}", file=sys.stderr)
+    keep = None
+    if getattr(args, "classes", None) is not None:
+        from mrcnn_tf.filtering import class_ids_for
+
+        try:
+            keep = class_ids_for(args.classes, names)
+        except ValueError as err:
+            raise SetupError(f"--classes: {err}") from None
+    return ModelClasses(names, keep)
+
+
+def config_overrides(args) -> dict:
+    """Config fields set by the model options: IMAGE_MAX_DIM, IMAGE_MIN_DIM (at most
+    IMAGE_MAX_DIM) and DETECTION_MIN_CONFIDENCE from args.min_score unless it is None."""
+    overrides = {"IMAGE_MAX_DIM": args.image_max_dim,
+                 "IMAGE_MIN_DIM": min(args.image_min_dim, args.image_max_dim)}
+    if getattr(args, "min_score", None) is not None:
+        overrides["DETECTION_MIN_CONFIDENCE"] = args.min_score
+    return overrides
+
+
+def load_from_args(args, *, command: str, quiet: bool, num_classes: int | None = None,
+                   **config):
+    """The MaskRCNN for args.weights (downloaded on first use; progress and a "weights ..."
+    line on stderr unless quiet) with config_overrides(args) and the Config fields in config.
+    num_classes: what the file must have (as choose_classes found). Raises SetupError."""
+    path = resolve_weights(args.weights, quiet=quiet)
+    info = weights_info(path)
+    if num_classes is not None and info.num_classes != num_classes:
+        raise SetupError(f"{os.fspath(path)!r} has NUM_CLASSES={info.num_classes}, "
+                         f"expected {num_classes}")
+    if not quiet:
+        print(f"mrcnn-tf {command}: weights {path} ({info.backbone}, {info.num_classes} "
+              "classes)", file=sys.stderr)
+    return load_model(path, {**config_overrides(args), **config})
+
+
+def model_from_args(args, *, command: str, quiet: bool, **config) -> tuple:
+    """(MaskRCNN, ModelClasses) from the model options: choose_classes then load_from_args.
+    Raises SetupError."""
+    classes = choose_classes(args, command=command, quiet=quiet)
+    model = load_from_args(args, command=command, quiet=quiet,
+                           num_classes=classes.num_classes, **config)
+    return model, classes
+
+
 def load_model(path: Path, overrides: dict):
     """A MaskRCNN for the weights file with the config overrides (one model is kept per
     process, reused while the file and the overrides are unchanged)."""
@@ -78,16 +173,9 @@ def _cached_model(path, mtime_ns, size, overrides):
     del mtime_ns, size  # part of the cache key only
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from mrcnn_tf.model import MaskRCNN
-    from mrcnn_tf.weights.info import config_from_weights
 
     try:
-        config = config_from_weights(path, NAME="mrcnn_tf_cli", IMAGES_PER_GPU=1,
+        return MaskRCNN.from_weights(path, NAME="mrcnn_tf_cli", IMAGES_PER_GPU=1,
                                      **dict(overrides))
-    except ValueError as err:
-        raise SetupError(str(err)) from None
-    model = MaskRCNN(mode="inference", config=config)
-    try:
-        model.load_weights(path)
     except (ValueError, OSError) as err:
         raise SetupError(str(err)) from None
-    return model

@@ -5,6 +5,8 @@ import argparse
 import json
 import sys
 
+from mrcnn_tf.cli.arguments import add_model_arguments, describe_command
+
 DESCRIPTION = """\
 Detect objects in the images of a COCO-format annotation file and score the detections with
 pycocotools (bbox and/or segm): AP (IoU 0.5:0.95), AP50, AP75 and AP for small, medium and
@@ -25,12 +27,7 @@ examples:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The evaluate command's arguments."""
-    parser.description = DESCRIPTION
-    parser.epilog = EPILOG
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument("--weights", required=True, metavar="PATH|coco",
-                        help="matterport-format .h5 weights (backbone and classes are read "
-                             "from the file), or 'coco' for matterport's COCO weights")
+    describe_command(parser, description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument("--annotations", required=True, metavar="FILE",
                         help="COCO-format annotation JSON (images, annotations, categories)")
     parser.add_argument("--images", required=True, metavar="DIR",
@@ -39,15 +36,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="bbox, segm or bbox,segm (default)")
     parser.add_argument("--limit", type=_positive_int, metavar="N",
                         help="evaluate the first N images only")
-    parser.add_argument("--min-score", type=float, default=0.0, metavar="S",
-                        help="DETECTION_MIN_CONFIDENCE while evaluating (default 0: every "
-                             "detection counts, as COCO evaluation expects)")
-    parser.add_argument("--image-max-dim", type=int, default=1024, metavar="N",
-                        help="IMAGE_MAX_DIM, a multiple of 64 (default 1024)")
-    parser.add_argument("--image-min-dim", type=int, default=800, metavar="N",
-                        help="IMAGE_MIN_DIM (default 800)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    model_options = add_model_arguments(parser, weights_required=True, class_names=False)
+    model_options.add_argument("--min-score", type=float, default=0.0, metavar="S",
+                               help="DETECTION_MIN_CONFIDENCE while evaluating (default 0: "
+                                    "every detection counts, as COCO evaluation expects)")
     parser.set_defaults(run=run)
 
 
@@ -100,7 +94,7 @@ def _print_summary(summary):
 
 def run(args) -> int:
     """Run evaluate with parsed arguments; returns the exit status (2: could not start)."""
-    from mrcnn_tf.cli.model_setup import SetupError, load_model, resolve_weights, weights_info
+    from mrcnn_tf.cli.model_setup import SetupError, load_from_args, weights_num_classes
     from mrcnn_tf.data.coco import CocoDataset
     from mrcnn_tf.evaluation.coco import evaluate_coco
 
@@ -115,12 +109,10 @@ def run(args) -> int:
         _error("no usable image in the annotation file")
         return 2
     try:
-        path = resolve_weights(args.weights, quiet=args.quiet)
-        info = weights_info(path)
-        mapping = category_mapping(dataset, info.num_classes)
-        model = load_model(path, {"IMAGE_MAX_DIM": args.image_max_dim,
-                                  "IMAGE_MIN_DIM": min(args.image_min_dim, args.image_max_dim),
-                                  "DETECTION_MIN_CONFIDENCE": args.min_score})
+        num_classes = weights_num_classes(args.weights)
+        mapping = category_mapping(dataset, num_classes)
+        model = load_from_args(args, command="evaluate", quiet=args.quiet,
+                               num_classes=num_classes)
     except (SetupError, ValueError) as err:
         _error(str(err))
         return 2

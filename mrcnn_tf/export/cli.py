@@ -11,7 +11,8 @@ import os
 import sys
 import time
 
-from mrcnn_tf.cli.arguments import image_dim, positive_int, unit_float
+from mrcnn_tf.cli.arguments import (add_model_arguments, describe_command, positive_int,
+                                     unit_float)
 from mrcnn_tf.export.names import BYTES_SIGNATURE, INPUT_KINDS, MASK_FORMATS, TENSOR_SIGNATURE
 
 DESCRIPTION = f"""\
@@ -35,30 +36,14 @@ examples:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The export command's arguments."""
-    parser.description = DESCRIPTION
-    parser.epilog = EPILOG
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument("--weights", default="coco", metavar="PATH|coco",
-                        help="matterport-format .h5 weights file, or 'coco' (downloaded on "
-                             "first use); the backbone and class count are read from the file")
+    describe_command(parser, description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument("--out", required=True, metavar="DIR",
                         help="model base directory; the SavedModel is written to DIR/VERSION")
     parser.add_argument("--version", type=positive_int, default=1, metavar="N",
                         help="model version, the sub-directory TF Serving loads (default 1)")
-    parser.add_argument("--class-names", metavar="FILE",
-                        help="class names for non-COCO weights: one a line, the first 'BG' "
-                             "(default: COCO's names for 81-class weights)")
-    parser.add_argument("--min-score", type=unit_float, default=0.7, metavar="S",
-                        help="DETECTION_MIN_CONFIDENCE baked into the model (default 0.7)")
     parser.add_argument("--max-detections", type=positive_int, metavar="N",
                         help="detection rows per image (default and at most "
                              "DETECTION_MAX_INSTANCES, 100)")
-    parser.add_argument("--image-max-dim", type=image_dim, default=1024, metavar="N",
-                        help="images are molded to N x N (IMAGE_MAX_DIM, a multiple of 64; "
-                             "default 1024)")
-    parser.add_argument("--image-min-dim", type=image_dim, default=800, metavar="N",
-                        help="the short side is scaled up to N unless that breaks "
-                             "--image-max-dim (IMAGE_MIN_DIM, default 800)")
     parser.add_argument("--mask-format", choices=MASK_FORMATS, default="box",
                         help="box: float 28x28 masks relative to each box (default); image: "
                              "uint8 masks at the image's size, one image per request")
@@ -67,6 +52,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="signatures to write: bytes and/or tensor (default both)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace DIR/VERSION if it exists")
+    model_options = add_model_arguments(parser)
+    model_options.add_argument("--min-score", type=unit_float, default=0.7, metavar="S",
+                               help="DETECTION_MIN_CONFIDENCE baked into the model "
+                                    "(default 0.7)")
     parser.set_defaults(run=run)
 
 
@@ -83,22 +72,16 @@ def _error(message, status):
 
 def run(args: argparse.Namespace) -> int:
     """Load the weights, export, print where, how long and how big. Returns the exit status."""
-    from mrcnn_tf.cli.model_setup import SetupError, class_names_for, load_model, resolve_weights
+    from mrcnn_tf.cli.model_setup import SetupError, model_from_args
 
     if args.image_min_dim > args.image_max_dim:
         return _error(f"--image-min-dim {args.image_min_dim} exceeds --image-max-dim "
                       f"{args.image_max_dim}", 2)
     try:
-        weights = resolve_weights(args.weights, quiet=False)
-        model = load_model(weights, {"IMAGE_MIN_DIM": args.image_min_dim,
-                                     "IMAGE_MAX_DIM": args.image_max_dim,
-                                     "IMAGE_RESIZE_MODE": "square",
-                                     "DETECTION_MIN_CONFIDENCE": args.min_score})
-        class_names, note = class_names_for(model.config.NUM_CLASSES, args.class_names)
+        model, classes = model_from_args(args, command="export", quiet=False,
+                                         IMAGE_RESIZE_MODE="square")
     except SetupError as err:
         return _error(err, 2)
-    if note:
-        print(f"mrcnn-tf export: note: {note}", file=sys.stderr)
     from mrcnn_tf.export.saved_model import export_saved_model
 
     start = time.perf_counter()
@@ -106,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         path = export_saved_model(model, args.out, version=args.version,
                                   input_kinds=args.input_kinds,
                                   max_detections=args.max_detections,
-                                  mask_format=args.mask_format, class_names=class_names,
+                                  mask_format=args.mask_format, class_names=classes.names,
                                   overwrite=args.overwrite)
     except (ValueError, OSError) as err:
         return _error(err, 1)

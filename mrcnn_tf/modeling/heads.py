@@ -31,7 +31,8 @@ def classifier_head(rois, feature_maps, image_meta, *, pool_size, num_classes, f
     x = MergeRoiAxis(name="classifier_merge_rois")(x)
     x = _conv_bn_relu(x, fc_size, pool_size, "mrcnn_class_conv1", "mrcnn_class_bn1", train_bn,
                       conv=WindowConv2D)
-    x = _conv_bn_relu(x, fc_size, 1, "mrcnn_class_conv2", "mrcnn_class_bn2", train_bn)
+    x = _conv_bn_relu(x, fc_size, 1, "mrcnn_class_conv2", "mrcnn_class_bn2", train_bn,
+                      conv=WindowConv2D)
     shared = layers.Reshape((fc_size,), name="pool_squeeze")(x)
     logits = layers.Dense(num_classes, name="mrcnn_class_logits")(shared)
     probs = layers.Activation("softmax", dtype="float32")(logits)

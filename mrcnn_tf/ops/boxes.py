@@ -60,14 +60,16 @@ def clip_boxes_graph(boxes, window):
 
     boxes: float32 [..., 4] (y1, x1, y2, x2); window: float32 [4] (y1, x1, y2, x2), or
     [B, 4] for boxes of shape [B, N, 4]. Returns boxes of the same shape, every coordinate
-    inside the window.
+    inside the window. A NaN coordinate (deltas that overflowed, from a badly trained model)
+    becomes the window's low edge, so every box stays usable downstream.
     """
     window = tf.cast(window, boxes.dtype)
     if window.shape.rank == 2:
         window = window[:, tf.newaxis, :]
     low = tf.stack([window[..., 0], window[..., 1], window[..., 0], window[..., 1]], axis=-1)
     high = tf.stack([window[..., 2], window[..., 3], window[..., 2], window[..., 3]], axis=-1)
-    return tf.maximum(tf.minimum(boxes, high), low)
+    clipped = tf.maximum(tf.minimum(boxes, high), low)
+    return tf.where(tf.math.is_nan(boxes), tf.broadcast_to(low, tf.shape(boxes)), clipped)
 
 
 def norm_boxes(boxes, shape):

@@ -13,7 +13,7 @@ CANONICAL_LEVEL = 4
 
 
 def roi_levels(boxes, image_area):
-    """Pyramid level per box: int32 [...] in [2, 5].
+    """Pyramid level per box: int32 [...] in [2, 5], for any input.
 
     boxes: float32 [..., 4] normalized; image_area: molded image area in pixels (scalar).
     Level = min(5, max(2, 4 + round(log2(sqrt(h * w) / (224 / sqrt(image_area)))))), with h, w
@@ -23,8 +23,10 @@ def roi_levels(boxes, image_area):
     w = boxes[..., 3] - boxes[..., 1]
     scale = CANONICAL_SIZE / tf.sqrt(tf.cast(image_area, tf.float32))
     level = tf.math.log(tf.sqrt(h * w) / scale) / tf.math.log(2.0)
-    # zero-size (padding) boxes give -inf: clip in float before the cast
+    # zero-size (padding) boxes give -inf: clip in float before the cast; NaN boxes (never
+    # from clipped boxes) get the lowest level rather than none
     level = tf.clip_by_value(CANONICAL_LEVEL + tf.round(level), MIN_LEVEL, MAX_LEVEL)
+    level = tf.where(tf.math.is_nan(level), float(MIN_LEVEL), level)
     return tf.cast(level, tf.int32)
 
 

@@ -99,6 +99,8 @@ def detection_targets_batch(proposals, gt_class_ids, gt_boxes, gt_masks, **kwarg
                  tf.TensorSpec([rois_per_image], tf.int32),
                  tf.TensorSpec([rois_per_image, 4], tf.float32),
                  tf.TensorSpec([rois_per_image] + size, tf.float32))
+    # one image at a time: the random sampling then runs in a fixed order (reproducible
+    # under a global seed)
     return tf.map_fn(lambda args: detection_targets(*args, **kwargs),
                      (proposals, tf.cast(gt_class_ids, tf.int32), gt_boxes, gt_masks),
-                     fn_output_signature=signature)
+                     fn_output_signature=signature, parallel_iterations=1)

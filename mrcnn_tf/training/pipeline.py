@@ -1,7 +1,8 @@
 """The tf.data input pipeline: Dataset images to batches of model inputs and RPN targets.
 
 Shuffled image ids (reshuffled every pass) and per-sample random seeds feed a parallel
-``tf.numpy_function`` map running inputs.load_image_gt; images without instances are dropped
+``tf.numpy_function`` map running inputs.load_image_gt; the seeds drive augmentation and
+anchor sampling, so with ``seed`` given the batches are reproducible; images without instances are dropped
 (as matterport's generator does), RPN targets are computed in TensorFlow, then the samples are
 batched and prefetched. An image that fails to load is logged with its id and skipped.
 
@@ -88,12 +89,13 @@ def training_dataset(dataset, config, *, batch_size, augmentation=None, shuffle=
 
     def load(image_id, sample_seed):
         values = tf.numpy_function(loader, [image_id, sample_seed], out_types, stateful=True)
-        return tuple(tf.ensure_shape(v, s) for v, s in zip(values, shapes))
+        return tuple(tf.ensure_shape(v, s) for v, s in zip(values, shapes)) + (sample_seed,)
 
-    def add_rpn_targets(image, meta, class_ids, boxes, masks, _):
+    def add_rpn_targets(image, meta, class_ids, boxes, masks, _, sample_seed):
         match, rpn_bbox = rpn_targets(anchors, class_ids, boxes,
                                       anchors_per_image=config.RPN_TRAIN_ANCHORS_PER_IMAGE,
-                                      bbox_std_dev=config.RPN_BBOX_STD_DEV)
+                                      bbox_std_dev=config.RPN_BBOX_STD_DEV,
+                                      seed=tf.stack([sample_seed, tf.constant(0, tf.int64)]))
         return {"input_image": image, "input_image_meta": meta, "input_gt_class_ids": class_ids,
                 "input_gt_boxes": boxes, "input_gt_masks": masks, "input_rpn_match": match,
                 "input_rpn_bbox": rpn_bbox}
@@ -104,7 +106,7 @@ def training_dataset(dataset, config, *, batch_size, augmentation=None, shuffle=
     ids = ids.repeat()
     samples = tf.data.Dataset.zip(ids, tf.data.Dataset.random(seed=seed))
     samples = samples.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=seed is not None)
-    samples = samples.filter(lambda *sample: sample[-1])
+    samples = samples.filter(lambda *sample: sample[-2])  # has instances
     samples = samples.map(add_rpn_targets, num_parallel_calls=tf.data.AUTOTUNE)
     batches = samples.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
     options = tf.data.Options()

@@ -15,8 +15,11 @@ POSITIVE, NEUTRAL, NEGATIVE = 1, 0, -1
 
 
 def _keep_random(match, value, limit, seed=None):
-    """Reset all but ``limit`` randomly chosen entries equal to ``value`` to NEUTRAL."""
-    ids = tf.random.shuffle(tf.where(tf.equal(match, value))[:, 0], seed=seed)
+    """Reset all but ``limit`` randomly chosen entries equal to ``value`` to NEUTRAL.
+    seed: None (TensorFlow's random state) or an int [2] tensor (reproducible choice)."""
+    ids = tf.where(tf.equal(match, value))[:, 0]
+    ids = (tf.random.shuffle(ids) if seed is None
+           else tf.random.experimental.stateless_shuffle(ids, seed=seed))
     extra = ids[limit:]
     return tf.tensor_scatter_nd_update(match, extra[:, tf.newaxis],
                                        tf.fill(tf.shape(extra), NEUTRAL))
@@ -30,7 +33,8 @@ def rpn_targets(anchors, gt_class_ids, gt_boxes, *, anchors_per_image, bbox_std_
     An anchor is positive when its IoU with an instance is >= positive_iou, or when it is (one
     of) the best anchor(s) of an instance; negative when its best instance IoU is
     < negative_iou and it overlaps no crowd region by crowd_iou or more; neutral otherwise.
-    Positives are subsampled to half of anchors_per_image and negatives fill the rest.
+    Positives are subsampled to half of anchors_per_image and negatives fill the rest, at
+    random; seed: optional int [2] tensor that makes the choice reproducible.
     Returns (rpn_match int32 [A] in {1, 0, -1}, rpn_bbox float32 [T, 4]): the deltas
     (dy, dx, log(dh), log(dw)) / bbox_std_dev of the positive anchors in anchor order, zero padded.
     """
@@ -55,9 +59,10 @@ def rpn_targets(anchors, gt_class_ids, gt_boxes, *, anchors_per_image, bbox_std_
     match = tf.where(tf.reduce_any(is_best, axis=1), POSITIVE, match)
     match = tf.where(iou_max >= positive_iou, POSITIVE, match)
 
-    match = _keep_random(match, POSITIVE, anchors_per_image // 2, seed)
+    seeds = (None, None) if seed is None else (seed, seed + tf.constant([0, 1], seed.dtype))
+    match = _keep_random(match, POSITIVE, anchors_per_image // 2, seeds[0])
     positives = tf.reduce_sum(tf.cast(tf.equal(match, POSITIVE), tf.int32))
-    match = _keep_random(match, NEGATIVE, anchors_per_image - positives, seed)
+    match = _keep_random(match, NEGATIVE, anchors_per_image - positives, seeds[1])
 
     positive_ids = tf.where(tf.equal(match, POSITIVE))[:, 0]
     deltas = box_deltas_graph(tf.gather(anchors, positive_ids),

@@ -57,7 +57,8 @@ def train_model(model, train_dataset, val_dataset, *, learning_rate, epochs, lay
     """Train ``model`` (a MaskRCNN in training mode) from model.epoch up to ``epochs``.
 
     Returns the Keras History. Writes a checkpoint per epoch to model.checkpoint_path and
-    TensorBoard logs to model.log_dir; afterwards model.epoch == max(model.epoch, epochs).
+    TensorBoard logs to model.log_dir; afterwards model.epoch is the last epoch completed
+    (``epochs`` unless a callback stopped training early).
     """
     config, strategy = model.config, model.strategy
     _check_datasets(train_dataset, val_dataset)
@@ -88,7 +89,8 @@ def train_model(model, train_dataset, val_dataset, *, learning_rate, epochs, lay
                        validation_data=val_data,
                        validation_steps=config.VALIDATION_STEPS if val_data else None,
                        shuffle=False, verbose=verbose)
-    model.epoch = max(model.epoch, epochs)
+    if history.epoch:  # fewer than asked when a callback stopped training early
+        model.epoch = max(model.epoch, history.epoch[-1] + 1)
     model.last_checkpoint = checkpoint.last_path
     return history
 

@@ -5,7 +5,7 @@ import argparse
 import os
 import sys
 
-from mrcnn_tf.cli.arguments import image_dim, positive_int, unit_float
+from mrcnn_tf.cli.arguments import add_model_arguments, describe_command, positive_int
 
 DESCRIPTION = """\
 Run Mask R-CNN over a video and write it back annotated: each object's mask, outline, box
@@ -42,22 +42,10 @@ FFMPEG_LOG_LEVEL = "8"  # AV_LOG_FATAL: our own lines report unreadable frames
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The video command's arguments."""
-    parser.description = DESCRIPTION
-    parser.epilog = EPILOG
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    describe_command(parser, description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument("source", metavar="SOURCE",
                         help="video file, camera index (0) or stream URL")
     parser.add_argument("output", metavar="OUTPUT", help="annotated video to write (.mp4 or .avi)")
-    parser.add_argument("--weights", default="coco", metavar="PATH|coco",
-                        help="matterport-format .h5 weights, or 'coco' (downloaded on first "
-                             "use; default); backbone and class count are read from the file")
-    parser.add_argument("--class-names", metavar="FILE",
-                        help="class names for non-COCO weights: one a line, the first 'BG'")
-    parser.add_argument("--classes", metavar="LIST",
-                        help="keep only these classes: comma-separated names, case-insensitive")
-    parser.add_argument("--min-score", type=unit_float, metavar="S",
-                        help="keep detections scoring at least S (0-1); sets the model's "
-                             "DETECTION_MIN_CONFIDENCE (default 0.7)")
     parser.add_argument("--render", choices=("overlay", "splash", "none"), default="overlay",
                         help="overlay: masks, boxes, labels (default); splash: grayscale "
                              "except the objects; none: frames unchanged")
@@ -71,16 +59,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--start", type=_time, metavar="TIME",
                         help="start at this time: seconds (90.5) or [h:]m:s (1:30.5)")
     parser.add_argument("--end", type=_time, metavar="TIME", help="stop at this time")
-    parser.add_argument("--image-max-dim", type=image_dim, default=1024, metavar="N",
-                        help="frames are resized for the model so their long side is at most "
-                             "N (IMAGE_MAX_DIM, multiple of 64; default 1024); smaller is "
-                             "faster. The output keeps the source's size")
-    parser.add_argument("--image-min-dim", type=image_dim, default=800, metavar="N",
-                        help="IMAGE_MIN_DIM (default 800; at most --image-max-dim)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace OUTPUT / the --jsonl file if they exist")
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="no progress bar or summary (errors are still printed)")
+    add_model_arguments(parser, filters=True)
     parser.set_defaults(run=run)
 
 
@@ -122,47 +105,19 @@ def _check_inputs(args) -> None:
         source.close()
 
 
-def _model_and_classes(args):
-    """(model, class names, target class ids or None). Raises SetupError."""
-    from mrcnn_tf.cli import model_setup
-    from mrcnn_tf.cli.model_setup import SetupError
-
-    path = model_setup.resolve_weights(args.weights, quiet=args.quiet)
-    info = model_setup.weights_info(path)
-    class_names, note = model_setup.class_names_for(info.num_classes, args.class_names)
-    if note and not args.quiet:
-        print(f"mrcnn-tf video: note: {note}", file=sys.stderr)
-    class_ids = None
-    if args.classes is not None:
-        from mrcnn_tf.filtering import class_ids_for
-
-        try:
-            class_ids = class_ids_for(args.classes, class_names)
-        except ValueError as err:
-            raise SetupError(f"--classes: {err}") from None
-    overrides = {"IMAGE_MAX_DIM": args.image_max_dim,
-                 "IMAGE_MIN_DIM": min(args.image_min_dim, args.image_max_dim)}
-    if args.min_score is not None:
-        overrides["DETECTION_MIN_CONFIDENCE"] = args.min_score
-    if not args.quiet:
-        print(f"mrcnn-tf video: weights {path} ({info.backbone}, {info.num_classes} classes)",
-              file=sys.stderr)
-    return model_setup.load_model(path, overrides), class_names, class_ids
-
-
 def run(args) -> int:
     """Run the video command with parsed arguments; returns the exit status."""
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", FFMPEG_LOG_LEVEL)
-    from mrcnn_tf.cli.model_setup import SetupError
+    from mrcnn_tf.cli.model_setup import SetupError, model_from_args
     from mrcnn_tf.video.errors import VideoError
     from mrcnn_tf.video.interrupt import EXIT_STATUS
     from mrcnn_tf.video.process import process_video
 
     try:
         _check_inputs(args)
-        model, class_names, class_ids = _model_and_classes(args)
-        summary = process_video(model, args.source, args.output, class_names=class_names,
-                                classes=class_ids, min_score=args.min_score,
+        model, classes = model_from_args(args, command="video", quiet=args.quiet)
+        summary = process_video(model, args.source, args.output, class_names=classes.names,
+                                classes=classes.keep, min_score=args.min_score,
                                 render=args.render, jsonl=args.jsonl, every=args.every,
                                 batch_size=args.batch_size, start=args.start, end=args.end,
                                 progress=not args.quiet, overwrite=args.overwrite)

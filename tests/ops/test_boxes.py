@@ -83,6 +83,25 @@ def test_clip_with_a_window_per_image():
     np.testing.assert_allclose(out[1], [[0.25, 0.1, 0.75, 0.5], [0.4, 0.4, 0.6, 0.5]])
 
 
+def test_overflowing_deltas_give_boxes_inside_the_window_in_eager_and_graph():
+    """A badly trained head predicts log-size deltas of ~100: exp overflows, inf - inf is NaN.
+    Clipping still returns finite boxes inside the window (NaN -> the window's low edge)."""
+    anchors = tf.constant([[0.2, 0.2, 0.4, 0.4]] * 4)
+    deltas = tf.constant([[0.0, 0.0, 100.0, 100.0], [1.0, -1.0, 100.0, 1.0],
+                          [0.0, 0.0, -100.0, -100.0], [0.1, 0.1, 0.0, 0.0]])
+    window = tf.constant([0.1, 0.0, 0.9, 1.0])
+
+    def decode(a, d):
+        return clip_boxes_graph(apply_box_deltas_graph(a, d), window)
+
+    assert np.isnan(apply_box_deltas_graph(anchors, deltas).numpy()).any()  # the hazard is real
+    for out in (decode(anchors, deltas).numpy(), tf.function(decode)(anchors, deltas).numpy()):
+        assert np.isfinite(out).all()
+        assert (out[:, [0, 2]] >= 0.1).all() and (out[:, [0, 2]] <= 0.9).all()
+        assert (out[:, [1, 3]] >= 0.0).all() and (out[:, [1, 3]] <= 1.0).all()
+        np.testing.assert_allclose(out[3], [0.22, 0.22, 0.42, 0.42], atol=1e-6)
+
+
 def test_norm_boxes_convention():
     h, w = 480, 640
     np.testing.assert_allclose(norm_boxes(np.array([[0, 0, h, w]]), (h, w)), [[0, 0, 1, 1]])

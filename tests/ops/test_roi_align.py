@@ -38,6 +38,12 @@ def test_roi_levels_zero_padding_box_and_batch_shape():
     np.testing.assert_array_equal(out, [[2, 4], [5, 5]])
 
 
+def test_roi_levels_of_a_nan_box_is_the_lowest_level():
+    """Every box gets a level in [2, 5], so pyramid_roi_align returns one crop per box."""
+    boxes = tf.constant([[np.nan, 0, 1, 1], _square(448)], tf.float32)
+    np.testing.assert_array_equal(roi_levels(boxes, SIDE * SIDE).numpy(), [2, 5])
+
+
 def _random_boxes(rng, batch, count):
     """Normalized boxes with sides from ~2% to ~90% of the image, so every level is used."""
     sides = np.exp(rng.uniform(np.log(0.02), np.log(0.9), (batch, count, 2)))
