@@ -36,3 +36,13 @@ def skimage_image(name: str) -> np.ndarray:
     if image.ndim == 2:
         image = np.stack([image] * 3, axis=-1)
     return image[..., :3]
+
+
+def shapes_dataset(count, height, width, *, seed, dataset_class=None):
+    """A prepared mrcnn_tf.data.ShapesDataset (or subclass) of count synthetic images."""
+    from mrcnn_tf.data import ShapesDataset
+
+    dataset = (dataset_class or ShapesDataset)()
+    dataset.load_shapes(count, height, width, seed=seed)
+    dataset.prepare()
+    return dataset

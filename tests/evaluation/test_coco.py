@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 import mrcnn_tf
-from mrcnn_tf.data import CocoDataset, ShapesDataset
+from mrcnn_tf.data import CocoDataset
 from mrcnn_tf.evaluation import cli
 from mrcnn_tf.evaluation.coco import STAT_NAMES, coco_results, evaluate_coco
 from mrcnn_tf.training.inputs import extract_bboxes
-from tests.helpers import skimage_image
+from tests.helpers import shapes_dataset, skimage_image
 
 
 class GroundTruthModel:
@@ -42,10 +42,7 @@ class GroundTruthModel:
 
 @pytest.fixture(scope="module")
 def shapes():
-    dataset = ShapesDataset()
-    dataset.load_shapes(5, 64, 64, seed=1)
-    dataset.prepare()
-    return dataset
+    return shapes_dataset(5, 64, 64, seed=1)
 
 
 def test_ground_truth_scores_one(shapes):

@@ -9,14 +9,12 @@ import mrcnn_tf
 from mrcnn_tf.data import ShapesDataset
 from mrcnn_tf.training import augmentation as aug
 from mrcnn_tf.training.inputs import extract_bboxes, load_image_gt, pad_instances
+from tests.helpers import shapes_dataset
 
 
 @pytest.fixture(scope="module")
 def shapes():
-    dataset = ShapesDataset()
-    dataset.load_shapes(6, 96, 128, seed=3)
-    dataset.prepare()
-    return dataset
+    return shapes_dataset(6, 96, 128, seed=3)
 
 
 def _config(**overrides):

@@ -20,11 +20,11 @@ import numpy as np
 import pytest
 
 import mrcnn_tf
-from mrcnn_tf.data import ShapesDataset
 from mrcnn_tf.ops.boxes import box_iou
 from mrcnn_tf.training.inputs import extract_bboxes
 from mrcnn_tf.training.layer_selection import LAYER_REGEX
 from mrcnn_tf.training.losses import LOSS_NAMES
+from tests.helpers import shapes_dataset
 
 STEPS = 7
 LEARNING_RATE = 0.005
@@ -69,10 +69,7 @@ class StepLosses(keras.callbacks.Callback):
 
 @pytest.fixture(scope="module")
 def shapes():
-    dataset = ShapesDataset()
-    dataset.load_shapes(4, 128, 128, seed=0)
-    dataset.prepare()
-    return dataset
+    return shapes_dataset(4, 128, 128, seed=0)
 
 
 @pytest.fixture(scope="module")
