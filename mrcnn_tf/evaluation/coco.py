@@ -14,29 +14,20 @@ import time
 import numpy as np
 from tqdm import tqdm
 
+from mrcnn_tf.results import boxes_to_xywh, mask_to_rle, masks_to_rle
+
 STAT_NAMES = ("AP", "AP50", "AP75", "APs", "APm", "APl")
-
-
-def encode_mask(mask) -> dict:
-    """bool [H, W] -> COCO compressed RLE {"size": [H, W], "counts": str}."""
-    from pycocotools import mask as mask_utils
-
-    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    rle["counts"] = rle["counts"].decode("ascii")
-    return rle
 
 
 def coco_results(image_id, result, category_ids) -> list:
     """COCO result dicts of one image's detect() result. category_ids: sequence or dict
     mapping model class id -> COCO category id."""
-    entries = []
-    for i, class_id in enumerate(result["class_ids"]):
-        y1, x1, y2, x2 = (int(v) for v in result["rois"][i])
-        entries.append({"image_id": int(image_id), "category_id": int(category_ids[int(class_id)]),
-                        "bbox": [x1, y1, x2 - x1, y2 - y1],
-                        "score": float(result["scores"][i]),
-                        "segmentation": encode_mask(result["masks"][..., i])})
-    return entries
+    bboxes = boxes_to_xywh(result["rois"])
+    return [{"image_id": int(image_id), "category_id": int(category_ids[int(class_id)]),
+             "bbox": [int(v) for v in bboxes[i]], "score": float(result["scores"][i]),
+             "segmentation": rle}
+            for i, (class_id, rle) in enumerate(zip(result["class_ids"],
+                                                    masks_to_rle(result["masks"])))]
 
 
 def dataset_category_ids(dataset, source) -> dict:
@@ -58,7 +49,7 @@ def ground_truth_coco(dataset, image_ids, category_ids):
             height, width = dataset.load_image(image_id).shape[:2]
         images.append({"id": int(image_id), "height": int(height), "width": int(width)})
         for i, class_id in enumerate(class_ids):
-            rle = encode_mask(masks[..., i])
+            rle = mask_to_rle(masks[..., i])
             ys, xs = np.where(masks[..., i])
             if not len(ys):
                 continue

@@ -49,20 +49,22 @@ def pyramid_anchors(scales, ratios, feature_shapes, feature_strides, anchor_stri
 
 
 @functools.lru_cache(maxsize=16)
-def _normalized_anchors(image_hw, scales, ratios, strides, anchor_stride):
+def _anchors(image_hw, scales, ratios, strides, anchor_stride, normalized):
     shapes = backbone_shapes(image_hw, strides)
-    anchors = norm_boxes(pyramid_anchors(scales, ratios, shapes, strides, anchor_stride), image_hw)
+    anchors = pyramid_anchors(scales, ratios, shapes, strides, anchor_stride)
+    anchors = norm_boxes(anchors, image_hw) if normalized else anchors.astype(np.float32)
     anchors.setflags(write=False)
     return anchors
 
 
-def anchors_for_image_shape(image_shape, config) -> np.ndarray:
-    """Normalized anchors float32 [A, 4] for a molded image shape, cached per shape.
+def anchors_for_image_shape(image_shape, config, *, normalized=True) -> np.ndarray:
+    """Anchors float32 [A, 4] (y1, x1, y2, x2) for a molded image shape, cached per shape:
+    normalized (the model's input), or in pixels with normalized=False (training targets).
 
     image_shape: (height, width[, channels]) of the molded image. The result is read-only and
     shared between calls.
     """
-    return _normalized_anchors(
+    return _anchors(
         (int(image_shape[0]), int(image_shape[1])), tuple(config.RPN_ANCHOR_SCALES),
         tuple(float(r) for r in config.RPN_ANCHOR_RATIOS), tuple(config.BACKBONE_STRIDES),
-        int(config.RPN_ANCHOR_STRIDE))
+        int(config.RPN_ANCHOR_STRIDE), bool(normalized))

@@ -117,3 +117,19 @@ def box_iou(boxes1, boxes2):
     inter = np.clip(y2 - y1, 0, None) * np.clip(x2 - x1, 0, None)
     union = box_area(boxes1)[:, None] + box_area(boxes2)[None, :] - inter
     return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+
+
+def box_iou_graph(boxes1, boxes2):
+    """IoU matrix of boxes1 [N, 4] and boxes2 [M, 4], both (y1, x1, y2, x2) in the same
+    units, as a TensorFlow op (the numpy twin is box_iou). Returns float32 [N, M]; 0 where the
+    union is empty."""
+    b1 = tf.cast(boxes1, tf.float32)[:, tf.newaxis, :]
+    b2 = tf.cast(boxes2, tf.float32)[tf.newaxis, :, :]
+    inter_h = tf.maximum(
+        tf.minimum(b1[..., 2], b2[..., 2]) - tf.maximum(b1[..., 0], b2[..., 0]), 0.0)
+    inter_w = tf.maximum(
+        tf.minimum(b1[..., 3], b2[..., 3]) - tf.maximum(b1[..., 1], b2[..., 1]), 0.0)
+    intersection = inter_h * inter_w
+    area1 = (b1[..., 2] - b1[..., 0]) * (b1[..., 3] - b1[..., 1])
+    area2 = (b2[..., 2] - b2[..., 0]) * (b2[..., 3] - b2[..., 1])
+    return tf.math.divide_no_nan(intersection, area1 + area2 - intersection)

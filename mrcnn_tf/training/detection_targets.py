@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from mrcnn_tf.ops.boxes import box_deltas_graph
-from mrcnn_tf.training.overlaps import iou_graph
+from mrcnn_tf.ops.boxes import box_deltas_graph, box_iou_graph
 
 
 def _nonzero_rows(boxes):
@@ -52,7 +51,7 @@ def detection_targets(proposals, gt_class_ids, gt_boxes, gt_masks, *, rois_per_i
     gt_boxes = tf.boolean_mask(tf.cast(gt_boxes, tf.float32), valid)
     gt_masks = tf.boolean_mask(tf.transpose(gt_masks, [2, 0, 1]), valid)     # [G', h, w]
 
-    overlaps = iou_graph(proposals, gt_boxes)                                 # [P', G']
+    overlaps = box_iou_graph(proposals, gt_boxes)                             # [P', G']
     is_instance = gt_class_ids > 0
     # an extra column (0 for crowds, -1 for instances) keeps the maxima defined when G' = 0
     crowd_max = tf.reduce_max(tf.concat([tf.where(gt_class_ids[tf.newaxis, :] < 0, overlaps, 0.0),

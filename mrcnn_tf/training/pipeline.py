@@ -2,9 +2,9 @@
 
 Shuffled image ids (reshuffled every pass) and per-sample random seeds feed a parallel
 ``tf.numpy_function`` map running inputs.load_image_gt; the seeds drive augmentation and
-anchor sampling, so with ``seed`` given the batches are reproducible; images without instances are dropped
-(as matterport's generator does), RPN targets are computed in TensorFlow, then the samples are
-batched and prefetched. An image that fails to load is logged with its id and skipped.
+anchor sampling, so with ``seed`` given the batches are reproducible; images without
+instances are dropped (as matterport's generator does), RPN targets are computed in
+TensorFlow, then the samples are batched and prefetched. An image that fails to load is logged with its id and skipped.
 
 Element (B = batch size, G = MAX_GT_INSTANCES, A anchors, T = RPN_TRAIN_ANCHORS_PER_IMAGE):
 ``input_image`` float32 [B, H, W, 3], ``input_image_meta`` float32 [B, META],
@@ -20,20 +20,11 @@ import numpy as np
 import tensorflow as tf
 
 from mrcnn_tf.modeling.training_model import gt_mask_shape
-from mrcnn_tf.ops.anchors import backbone_shapes, pyramid_anchors
+from mrcnn_tf.ops.anchors import anchors_for_image_shape
 from mrcnn_tf.training.inputs import load_image_gt, pad_instances
 from mrcnn_tf.training.rpn_targets import rpn_targets
 
 logger = logging.getLogger(__name__)
-
-
-def pixel_anchors(config) -> np.ndarray:
-    """Anchors of the training image shape in pixels: float32 [A, 4] (y1, x1, y2, x2)."""
-    shape = config.IMAGE_SHAPE[:2]
-    anchors = pyramid_anchors(config.RPN_ANCHOR_SCALES, config.RPN_ANCHOR_RATIOS,
-                              backbone_shapes(shape, config.BACKBONE_STRIDES),
-                              config.BACKBONE_STRIDES, config.RPN_ANCHOR_STRIDE)
-    return anchors.astype(np.float32)
 
 
 class _Loader:
@@ -85,7 +76,7 @@ def training_dataset(dataset, config, *, batch_size, augmentation=None, shuffle=
     out_types = (tf.float32, tf.float32, tf.int32, tf.float32, tf.uint8, tf.bool)
     shapes = (list(config.IMAGE_SHAPE), [config.IMAGE_META_SIZE], [g], [g, 4],
               list(gt_mask_shape(config)) + [g], [])
-    anchors = tf.constant(pixel_anchors(config))
+    anchors = tf.constant(anchors_for_image_shape(config.IMAGE_SHAPE, config, normalized=False))
 
     def load(image_id, sample_seed):
         values = tf.numpy_function(loader, [image_id, sample_seed], out_types, stateful=True)

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from mrcnn_tf.ops.boxes import box_deltas_graph
-from mrcnn_tf.training.overlaps import iou_graph
+from mrcnn_tf.ops.boxes import box_deltas_graph, box_iou_graph
 
 POSITIVE, NEUTRAL, NEGATIVE = 1, 0, -1
 
@@ -40,7 +39,7 @@ def rpn_targets(anchors, gt_class_ids, gt_boxes, *, anchors_per_image, bbox_std_
     """
     gt_class_ids = tf.cast(gt_class_ids, tf.int32)
     gt_boxes = tf.cast(gt_boxes, tf.float32)
-    overlaps = iou_graph(anchors, gt_boxes)                                   # [A, G]
+    overlaps = box_iou_graph(anchors, gt_boxes)                               # [A, G]
     is_instance = gt_class_ids > 0
     is_crowd = gt_class_ids < 0
     crowd_max = tf.reduce_max(tf.where(is_crowd[tf.newaxis, :], overlaps, 0.0), axis=1)

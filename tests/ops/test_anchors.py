@@ -7,6 +7,7 @@ import pytest
 from mrcnn_tf import Config
 from mrcnn_tf.ops.anchors import (anchors_for_image_shape, backbone_shapes, level_anchors,
                                   pyramid_anchors)
+from mrcnn_tf.ops.boxes import norm_boxes
 
 STRIDES = [4, 8, 16, 32, 64]
 SCALES = (32, 64, 128, 256, 512)
@@ -88,3 +89,11 @@ def test_cache_returns_same_read_only_array(config):
         a[0, 0] = 1.0
     other = anchors_for_image_shape((128, 64), config)
     assert other is not a and other.shape == ((32 * 16 + 16 * 8 + 8 * 4 + 4 * 2 + 2) * 3, 4)
+
+
+def test_pixel_anchors_are_the_normalized_anchors_in_pixels():
+    config = Config(NAME="t", NUM_CLASSES=2, IMAGE_MIN_DIM=64, IMAGE_MAX_DIM=64)
+    pixels = anchors_for_image_shape((64, 128), config, normalized=False)
+    assert pixels.dtype == np.float32 and not pixels.flags.writeable
+    np.testing.assert_allclose(norm_boxes(pixels, (64, 128)),
+                               anchors_for_image_shape((64, 128), config), atol=1e-6)

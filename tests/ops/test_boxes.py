@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from mrcnn_tf.ops.boxes import (apply_box_deltas_graph, box_deltas_graph, box_iou,
+from mrcnn_tf.ops.boxes import (apply_box_deltas_graph, box_deltas_graph, box_iou, box_iou_graph,
                                 clip_boxes_graph, denorm_boxes, norm_boxes, norm_boxes_graph)
 
 
@@ -130,3 +130,13 @@ def test_box_iou_hand_computed():
     np.testing.assert_allclose(iou, [[25 / 175, 0.0, 1.0, 60 / 100]])
     assert box_iou(a, [[3, 3, 3, 3]])[0, 0] == 0.0   # empty box, no NaN
     assert box_iou(np.zeros((0, 4)), b).shape == (0, 4)
+
+
+def test_box_iou_graph_matches_numpy_box_iou():
+    rng = np.random.default_rng(0)
+    corners = rng.uniform(0, 50, (7, 2))
+    boxes1 = np.concatenate([corners, corners + rng.uniform(0, 30, (7, 2))], 1)
+    boxes2 = np.concatenate([boxes1[:3], [[0, 0, 0, 0], [10, 10, 40, 40]]])  # empty box: IoU 0
+    out = box_iou_graph(tf.constant(boxes1), tf.constant(boxes2)).numpy()
+    np.testing.assert_allclose(out, box_iou(boxes1, boxes2), atol=1e-6)
+    np.testing.assert_allclose(np.diag(out[:3, :3]), 1.0, atol=1e-6)
