@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from mrcnn_tf.ops.boxes import box_deltas_graph, box_iou_graph
+from mrcnn_tf.ops.boxes import box_deltas_graph
+from mrcnn_tf.training.gt_matching import match_ground_truth
 
 
 def _nonzero_rows(boxes):
@@ -51,14 +52,7 @@ def detection_targets(proposals, gt_class_ids, gt_boxes, gt_masks, *, rois_per_i
     gt_boxes = tf.boolean_mask(tf.cast(gt_boxes, tf.float32), valid)
     gt_masks = tf.boolean_mask(tf.transpose(gt_masks, [2, 0, 1]), valid)     # [G', h, w]
 
-    overlaps = box_iou_graph(proposals, gt_boxes)                             # [P', G']
-    is_instance = gt_class_ids > 0
-    # an extra column (0 for crowds, -1 for instances) keeps the maxima defined when G' = 0
-    crowd_max = tf.reduce_max(tf.concat([tf.where(gt_class_ids[tf.newaxis, :] < 0, overlaps, 0.0),
-                                         tf.zeros_like(proposals[:, :1])], 1), axis=1)
-    instance_overlaps = tf.concat([tf.where(is_instance[tf.newaxis, :], overlaps, -1.0),
-                                   -tf.ones_like(proposals[:, :1])], 1)
-    iou_max = tf.reduce_max(instance_overlaps, axis=1)
+    _, iou_max, best_gt, crowd_max = match_ground_truth(proposals, gt_class_ids, gt_boxes)
     positive = tf.where(iou_max >= positive_iou)[:, 0]
     negative = tf.where((iou_max < positive_iou) & (crowd_max < crowd_iou))[:, 0]
 
@@ -69,7 +63,7 @@ def detection_targets(proposals, gt_class_ids, gt_boxes, gt_masks, *, rois_per_i
     negative = tf.random.shuffle(negative, seed=seed)[:negative_count]
 
     positive_rois = tf.gather(proposals, positive)
-    assignment = tf.argmax(tf.gather(instance_overlaps, positive), axis=1, output_type=tf.int32)
+    assignment = tf.gather(best_gt, positive)
     roi_gt_boxes = tf.gather(gt_boxes, assignment)
     class_ids = tf.gather(gt_class_ids, assignment)
     deltas = box_deltas_graph(positive_rois, roi_gt_boxes) / tf.constant(bbox_std_dev, tf.float32)

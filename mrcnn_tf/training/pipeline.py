@@ -4,7 +4,8 @@ Shuffled image ids (reshuffled every pass) and per-sample random seeds feed a pa
 ``tf.numpy_function`` map running inputs.load_image_gt; the seeds drive augmentation and
 anchor sampling, so with ``seed`` given the batches are reproducible; images without
 instances are dropped (as matterport's generator does), RPN targets are computed in
-TensorFlow, then the samples are batched and prefetched. An image that fails to load is logged with its id and skipped.
+TensorFlow, then the samples are batched and prefetched. An image that fails to load is
+logged with its id and skipped.
 
 Element (B = batch size, G = MAX_GT_INSTANCES, A anchors, T = RPN_TRAIN_ANCHORS_PER_IMAGE):
 ``input_image`` float32 [B, H, W, 3], ``input_image_meta`` float32 [B, META],

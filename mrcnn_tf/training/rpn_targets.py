@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from mrcnn_tf.ops.boxes import box_deltas_graph, box_iou_graph
+from mrcnn_tf.ops.boxes import box_deltas_graph
+from mrcnn_tf.training.gt_matching import match_ground_truth
 
 POSITIVE, NEUTRAL, NEGATIVE = 1, 0, -1
 
@@ -39,16 +40,10 @@ def rpn_targets(anchors, gt_class_ids, gt_boxes, *, anchors_per_image, bbox_std_
     """
     gt_class_ids = tf.cast(gt_class_ids, tf.int32)
     gt_boxes = tf.cast(gt_boxes, tf.float32)
-    overlaps = box_iou_graph(anchors, gt_boxes)                               # [A, G]
+    instance_overlaps, iou_max, best_gt, crowd_max = match_ground_truth(
+        anchors, gt_class_ids, gt_boxes)
     is_instance = gt_class_ids > 0
-    is_crowd = gt_class_ids < 0
-    crowd_max = tf.reduce_max(tf.where(is_crowd[tf.newaxis, :], overlaps, 0.0), axis=1)
     no_crowd = crowd_max < crowd_iou
-    instance_overlaps = tf.where(is_instance[tf.newaxis, :], overlaps, -1.0)
-    # an extra -1 column keeps max/argmax defined for images without instances
-    padded = tf.concat([instance_overlaps, -tf.ones_like(overlaps[:, :1])], axis=1)
-    iou_max = tf.reduce_max(padded, axis=1)
-    best_gt = tf.argmax(padded, axis=1, output_type=tf.int32)
 
     match = tf.where((iou_max < negative_iou) & no_crowd, NEGATIVE, NEUTRAL)
     # Every instance gets its best anchor(s), whatever their IoU, if they overlap it at all.
