@@ -20,6 +20,7 @@ import os
 import numpy as np
 
 from mrcnn_tf.data.dataset import Dataset
+from mrcnn_tf.results import rle_to_mask
 
 logger = logging.getLogger(__name__)
 SOURCE = "coco"
@@ -155,12 +156,10 @@ class CocoDataset(Dataset):
 
 
 def _ann_to_mask(mask_utils, ann, height, width) -> np.ndarray:
-    """uint8 [H, W] mask of a polygon, RLE or uncompressed RLE segmentation."""
+    """[H, W] mask of a polygon (rasterized by pycocotools, as COCO's annToMask), RLE or
+    uncompressed RLE segmentation."""
     segmentation = ann["segmentation"]
     if isinstance(segmentation, list):
-        rle = mask_utils.merge(mask_utils.frPyObjects(segmentation, height, width))
-    elif isinstance(segmentation["counts"], list):
-        rle = mask_utils.frPyObjects(segmentation, height, width)
-    else:
-        rle = segmentation
-    return mask_utils.decode(rle)
+        return mask_utils.decode(mask_utils.merge(
+            mask_utils.frPyObjects(segmentation, height, width)))
+    return rle_to_mask(segmentation)
