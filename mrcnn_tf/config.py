@@ -39,7 +39,7 @@ class Config:
     STEPS_PER_EPOCH = 1000
     VALIDATION_STEPS = 50
 
-    BACKBONE = "resnet101"  # "resnet50" or "resnet101"
+    BACKBONE = "resnet101"  # "resnet50", "resnet101" or a callable (see modeling.backbone)
     COMPUTE_BACKBONE_SHAPE = None  # unused: backbone shapes follow BACKBONE_STRIDES
     BACKBONE_STRIDES = [4, 8, 16, 32, 64]  # strides of P2..P6 relative to the input
     FPN_CLASSIF_FC_LAYERS_SIZE = 1024
@@ -118,6 +118,10 @@ class Config:
             setattr(self, name, value)
         if unknown:
             raise ValueError("; ".join(_unknown_message(name, valid) for name in unknown))
+        if getattr(self.BACKBONE, "__self__", None) is self:
+            # a function assigned in a subclass body (BACKBONE = my_backbone) is the function,
+            # not a method of the config
+            self.BACKBONE = self.BACKBONE.__func__
         for name in ("MEAN_PIXEL", "RPN_BBOX_STD_DEV", "BBOX_STD_DEV"):
             setattr(self, name, np.asarray(getattr(self, name), dtype=np.float64))
         self.BATCH_SIZE = self.IMAGES_PER_GPU * self.GPU_COUNT
@@ -159,8 +163,8 @@ class Config:
             positive_int(field)
         if self.NUM_CLASSES < 2:
             fail("NUM_CLASSES", "must be at least 2 (background plus one class)")
-        if self.BACKBONE not in BACKBONES:
-            fail("BACKBONE", f"must be one of {', '.join(BACKBONES)}")
+        if not callable(self.BACKBONE) and self.BACKBONE not in BACKBONES:
+            fail("BACKBONE", f"must be one of {', '.join(BACKBONES)} or a callable")
         if self.IMAGE_RESIZE_MODE not in RESIZE_MODES:
             fail("IMAGE_RESIZE_MODE", f"must be one of {', '.join(RESIZE_MODES)}")
         if self.COMPUTE_DTYPE not in COMPUTE_DTYPES:

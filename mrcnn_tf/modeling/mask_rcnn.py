@@ -14,10 +14,10 @@ from __future__ import annotations
 import keras
 
 from mrcnn_tf.layers import DetectionLayer, ProposalLayer
+from mrcnn_tf.modeling.backbone import backbone_features
 from mrcnn_tf.modeling.fpn import feature_pyramid
 from mrcnn_tf.modeling.heads import classifier_head, mask_head
 from mrcnn_tf.modeling.precision import dtype_policy
-from mrcnn_tf.modeling.resnet import resnet_features
 from mrcnn_tf.modeling.rpn import build_rpn_model, rpn_outputs
 
 
@@ -32,7 +32,7 @@ def build_inference_model(config) -> keras.Model:
     anchors = keras.Input(shape=(None, 4), name="input_anchors")
 
     with dtype_policy(config.COMPUTE_DTYPE):
-        c_maps = resnet_features(image, config.BACKBONE, train_bn=config.TRAIN_BN)
+        c_maps = backbone_features(image, config.BACKBONE, train_bn=config.TRAIN_BN)
         p_maps = feature_pyramid(c_maps, config.TOP_DOWN_PYRAMID_SIZE)
         rpn = build_rpn_model(len(config.RPN_ANCHOR_RATIOS), config.TOP_DOWN_PYRAMID_SIZE,
                               config.RPN_ANCHOR_STRIDE)

@@ -20,9 +20,9 @@ from __future__ import annotations
 import keras
 
 from mrcnn_tf.layers import ProposalLayer
+from mrcnn_tf.modeling.backbone import backbone_features
 from mrcnn_tf.modeling.fpn import feature_pyramid
 from mrcnn_tf.modeling.heads import classifier_head, mask_head
-from mrcnn_tf.modeling.resnet import resnet_features
 from mrcnn_tf.modeling.rpn import build_rpn_model, rpn_outputs
 from mrcnn_tf.training.layers import DetectionTargetLayer
 
@@ -55,7 +55,7 @@ def build_training_model(config) -> keras.Model:
     gt_masks = keras.Input(shape=gt_mask_shape(config) + (None,), dtype="uint8",
                            name="input_gt_masks")
 
-    c_maps = resnet_features(image, config.BACKBONE, train_bn=train_bn)
+    c_maps = backbone_features(image, config.BACKBONE, train_bn=train_bn)
     p_maps = feature_pyramid(c_maps, config.TOP_DOWN_PYRAMID_SIZE)
     rpn = build_rpn_model(len(config.RPN_ANCHOR_RATIOS), config.TOP_DOWN_PYRAMID_SIZE,
                           config.RPN_ANCHOR_STRIDE)
