@@ -83,14 +83,17 @@ class MaskRCNN:
         return find_last(self.model_dir, self.config)
 
     def train(self, train_dataset, val_dataset, learning_rate, epochs, layers,
-              augmentation=None, custom_callbacks=None, *, verbose=1, seed=None):
+              augmentation=None, custom_callbacks=None, *, verbose=1, seed=None,
+              optimizer="sgd"):
         """Train from self.epoch up to ``epochs`` (matterport's train).
 
         train_dataset / val_dataset: prepared mrcnn_tf.data.Dataset (val may be None).
         layers: "heads", "3+", "4+", "5+", "all" or a regex of layer names to train.
         augmentation: callable (image, masks, rng) -> (image, masks), see
         training.augmentation. custom_callbacks: extra Keras callbacks. Each epoch writes
-        mask_rcnn_<name>_<epoch:04d>.h5 to self.log_dir. Returns the Keras History.
+        mask_rcnn_<name>_<epoch:04d>.h5 to self.log_dir. optimizer: "sgd" (matterport's,
+        momentum LEARNING_MOMENTUM) or "adam" (faster from scratch); both clip gradients at
+        GRADIENT_CLIP_NORM. Returns the Keras History.
         """
         if self.mode != "training":
             raise ValueError("train() needs a model built with mode=\"training\"")
@@ -98,7 +101,8 @@ class MaskRCNN:
 
         return train_model(self, train_dataset, val_dataset, learning_rate=learning_rate,
                            epochs=epochs, layers=layers, augmentation=augmentation,
-                           custom_callbacks=custom_callbacks, verbose=verbose, seed=seed)
+                           custom_callbacks=custom_callbacks, verbose=verbose, seed=seed,
+                           optimizer=optimizer)
 
     def load_weights(self, filepath, by_name=True, exclude=None):
         """Load weights from a matterport-layout HDF5 file (e.g. mask_rcnn_coco.h5).

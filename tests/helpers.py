@@ -46,3 +46,17 @@ def shapes_dataset(count, height, width, *, seed, dataset_class=None):
     dataset.load_shapes(count, height, width, seed=seed)
     dataset.prepare()
     return dataset
+
+
+def tiny_backbone(image, train_bn=False):
+    """A Config.BACKBONE callable for fast tests: C2..C5 at strides 4, 8, 16, 32, one strided
+    3x3 convolution each (layers tiny0..tiny4)."""
+    from keras import layers
+
+    x, maps = image, []
+    for stage, filters in enumerate((8, 8, 16, 16, 32)):
+        x = layers.Conv2D(filters, 3, strides=2, padding="same", activation="relu",
+                          name=f"tiny{stage}")(x)
+        if stage:
+            maps.append(x)
+    return maps

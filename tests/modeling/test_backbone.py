@@ -4,22 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from keras import layers
 
 import mrcnn_tf
 from mrcnn_tf.modeling.mask_rcnn import build_inference_model
 from mrcnn_tf.modeling.training_model import build_training_model
-
-
-def tiny_backbone(image, train_bn=False):
-    """C2..C5 at strides 4, 8, 16, 32 from one strided 3x3 convolution each."""
-    x, maps = image, []
-    for stage, filters in enumerate((8, 8, 16, 16, 32)):
-        x = layers.Conv2D(filters, 3, strides=2, padding="same", activation="relu",
-                          name=f"tiny{stage}")(x)
-        if stage:
-            maps.append(x)
-    return maps
+from tests.helpers import tiny_backbone
 
 
 class TinyConfig(mrcnn_tf.Config):
