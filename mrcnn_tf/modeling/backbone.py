@@ -5,6 +5,8 @@ is called as ``backbone(image, train_bn=...)`` with the KerasTensor float32 [B, 
 (mean-subtracted pixels) and must return [C2, C3, C4, C5] at ``BACKBONE_STRIDES[:4]``
 (4, 8, 16, 32 by default); its layers may have any names except matterport's head names.
 ``train_bn`` is False (BatchNorm in inference mode) or None (follow the training flag).
+For train(layers=...), "heads" and "all" work with any backbone; "3+", "4+" and "5+" name
+ResNet layers and select none of a callable's.
 """
 from __future__ import annotations
 
