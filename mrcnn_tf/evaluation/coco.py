@@ -11,10 +11,10 @@ import contextlib
 import io
 import time
 
-import numpy as np
 from tqdm import tqdm
 
 from mrcnn_tf.results import boxes_to_xywh, mask_to_rle, masks_to_rle
+from mrcnn_tf.training.inputs import extract_bboxes
 
 STAT_NAMES = ("AP", "AP50", "AP75", "APs", "APm", "APl")
 
@@ -48,17 +48,16 @@ def ground_truth_coco(dataset, image_ids, category_ids):
         if masks.shape[-1] == 0:
             height, width = dataset.load_image(image_id).shape[:2]
         images.append({"id": int(image_id), "height": int(height), "width": int(width)})
+        bboxes = boxes_to_xywh(extract_bboxes(masks))
+        areas = masks.sum(axis=(0, 1))
         for i, class_id in enumerate(class_ids):
-            rle = mask_to_rle(masks[..., i])
-            ys, xs = np.where(masks[..., i])
-            if not len(ys):
+            if not areas[i]:
                 continue
             annotations.append({
                 "id": len(annotations) + 1, "image_id": int(image_id),
                 "category_id": int(category_ids[abs(int(class_id))]),
-                "iscrowd": int(class_id < 0), "segmentation": rle, "area": float(len(ys)),
-                "bbox": [int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1),
-                         int(ys.max() - ys.min() + 1)]})
+                "iscrowd": int(class_id < 0), "segmentation": mask_to_rle(masks[..., i]),
+                "area": float(areas[i]), "bbox": [int(v) for v in bboxes[i]]})
     coco = COCO()
     coco.dataset = {"images": images, "annotations": annotations,
                     "categories": [{"id": int(c)} for c in sorted(set(category_ids.values()))]}

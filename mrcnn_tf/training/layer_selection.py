@@ -27,6 +27,14 @@ def layers_regex(layers: str) -> str:
     return regex
 
 
+def layer_names(model, layers: str) -> list:
+    """Names of the model's weighted top-level layers that ``layers`` selects, e.g. to start
+    the heads afresh: ``load_weights(path, exclude=layer_names(model.keras_model, "heads"))``."""
+    regex = layers_regex(layers)
+    return [layer.name for layer in model.layers
+            if layer.weights and re.fullmatch(regex, layer.name)]
+
+
 def set_trainable(model, layers: str) -> list:
     """Make the weighted layers whose names match ``layers`` trainable and freeze the others;
     nested models (rpn_model) are entered. Returns the names of the trainable layers.

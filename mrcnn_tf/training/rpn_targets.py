@@ -42,14 +42,14 @@ def rpn_targets(anchors, gt_class_ids, gt_boxes, *, anchors_per_image, bbox_std_
     gt_boxes = tf.cast(gt_boxes, tf.float32)
     instance_overlaps, iou_max, best_gt, crowd_max = match_ground_truth(
         anchors, gt_class_ids, gt_boxes)
-    is_instance = gt_class_ids > 0
     no_crowd = crowd_max < crowd_iou
 
     match = tf.where((iou_max < negative_iou) & no_crowd, NEGATIVE, NEUTRAL)
-    # Every instance gets its best anchor(s), whatever their IoU, if they overlap it at all.
+    # Every instance gets its best anchor(s), whatever their IoU, if they overlap it at all
+    # (crowd and padding slots are -1 in instance_overlaps, so they get none).
     per_gt_max = tf.reduce_max(instance_overlaps, axis=0)                     # [G]
     is_best = tf.equal(instance_overlaps, per_gt_max[tf.newaxis, :]) & (
-        per_gt_max[tf.newaxis, :] > 0) & is_instance[tf.newaxis, :]
+        per_gt_max[tf.newaxis, :] > 0)
     match = tf.where(tf.reduce_any(is_best, axis=1), POSITIVE, match)
     match = tf.where(iou_max >= positive_iou, POSITIVE, match)
 

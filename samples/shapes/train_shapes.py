@@ -23,7 +23,6 @@ rate. --init PATH does the same from another matterport-layout ResNet file (its 
 afresh). Not measured here (no download on the test machine).
 """
 import argparse
-import re
 import time
 from pathlib import Path
 
@@ -36,7 +35,7 @@ from mrcnn_tf.data import ShapesDataset
 from mrcnn_tf.evaluation import coco as coco_eval
 from mrcnn_tf.evaluation.metrics import compute_ap
 from mrcnn_tf.training.augmentation import HorizontalFlip, Sequential, VerticalFlip
-from mrcnn_tf.training.layer_selection import LAYER_REGEX
+from mrcnn_tf.training.layer_selection import layer_names
 from mrcnn_tf.training.inputs import extract_bboxes
 from mrcnn_tf.weights.hdf5 import CLASS_SPECIFIC_LAYERS
 from small_backbone import small_backbone
@@ -111,15 +110,11 @@ def shapes(count, seed):
 
 
 def start_weights(model, init):
-    if init == "scratch":
-        return
-    heads = [layer.name for layer in model.keras_model.layers
-             if layer.weights and re.fullmatch(LAYER_REGEX["heads"], layer.name)]
     if init == "coco":
         from mrcnn_tf.weights.fetch import fetch
         model.load_weights(fetch("coco"), exclude=list(CLASS_SPECIFIC_LAYERS))
-    else:  # another file: keep its backbone, start the heads afresh
-        model.load_weights(init, exclude=heads)
+    elif init != "scratch":  # another file: keep its backbone, start the heads afresh
+        model.load_weights(init, exclude=layer_names(model.keras_model, "heads"))
 
 
 def train(args, config, train_set, val_set):

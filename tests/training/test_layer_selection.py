@@ -5,7 +5,7 @@ import pytest
 
 import mrcnn_tf
 from mrcnn_tf.modeling.training_model import build_training_model
-from mrcnn_tf.training.layer_selection import set_trainable
+from mrcnn_tf.training.layer_selection import layer_names, set_trainable
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +60,13 @@ def test_trainable_weights_follow_the_selection(network):
 def test_bad_selections(network, layers, message):
     with pytest.raises(ValueError, match=message):
         set_trainable(network, layers)
+
+
+def test_layer_names_are_the_top_level_layers_a_preset_selects(network):
+    heads = layer_names(network, "heads")
+    assert {"fpn_c5p5", "rpn_model", "mrcnn_class_logits", "mrcnn_mask"} <= set(heads)
+    assert not any(name.startswith(("res", "bn", "conv1")) for name in heads)
+    assert all(network.get_layer(name).weights for name in heads)
+    assert set(layer_names(network, "5+")) - set(heads) == {
+        layer.name for layer in network.layers
+        if layer.name.startswith(("res5", "bn5")) and layer.weights}

@@ -12,7 +12,6 @@ batches reproducible; the float sums of multi-threaded kernels still vary a litt
 """
 from __future__ import annotations
 
-import re
 
 import h5py
 import keras
@@ -22,7 +21,7 @@ import pytest
 import mrcnn_tf
 from mrcnn_tf.ops.boxes import box_iou
 from mrcnn_tf.training.inputs import extract_bboxes
-from mrcnn_tf.training.layer_selection import LAYER_REGEX
+from mrcnn_tf.training.layer_selection import layer_names
 from mrcnn_tf.training.losses import LOSS_NAMES
 from tests.helpers import shapes_dataset
 
@@ -77,9 +76,7 @@ def run(shapes, r50_weights, tmp_path_factory):
     keras.utils.set_random_seed(0)
     model_dir = tmp_path_factory.mktemp("logs")
     model = mrcnn_tf.MaskRCNN(mode="training", config=ShapesConfig(), model_dir=model_dir)
-    heads = [layer.name for layer in model.keras_model.layers
-             if layer.weights and re.fullmatch(LAYER_REGEX["heads"], layer.name)]
-    model.load_weights(r50_weights, exclude=heads)
+    model.load_weights(r50_weights, exclude=layer_names(model.keras_model, "heads"))
     backbone_before = model.keras_model.get_layer("res3a_branch2a").get_weights()[0].copy()
     losses = StepLosses()
     model.train(shapes, shapes, learning_rate=LEARNING_RATE, epochs=2, layers="heads",
