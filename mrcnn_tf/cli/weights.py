@@ -13,14 +13,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                           "file.")
     sub = parser.add_subparsers(dest="weights_command", metavar="SUBCOMMAND", required=True)
     fetch = sub.add_parser(
-        "fetch", help="download published weights (coco) once into the cache",
-        description="Download matterport's published weights once into $MRCNN_TF_HOME "
-                    "(default ~/.cache/mrcnn_tf) and print the file's path. 'coco' is "
+        "fetch", help="download published weights (coco, torchvision-v1, torchvision-v2) once "
+                      "into the cache",
+        description="Download published weights once into $MRCNN_TF_HOME (default "
+                    "~/.cache/mrcnn_tf) and print the file's path. 'coco' is matterport's "
                     "mask_rcnn_coco.h5 (257,557,808 bytes, ResNet-101, 81 classes); "
-                    "MRCNN_TF_COCO_URL overrides its URL (mirrors). The download is checked "
-                    "(size, HDF5) before it is kept; a failed one leaves nothing behind.")
-    fetch.add_argument("name", nargs="?", default="coco", help="published weights (default coco)")
-    fetch.add_argument("--force", action="store_true", help="download again even if cached")
+                    "'torchvision-v1' / 'torchvision-v2' are torchvision's Mask R-CNN COCO "
+                    "state dicts (.pth, ResNet-50, 91 classes). MRCNN_TF_COCO_URL, "
+                    "MRCNN_TF_TORCHVISION_V1_URL and MRCNN_TF_TORCHVISION_V2_URL override the "
+                    "URLs (mirrors). The download is checked (size, MD5 or SHA-256, format) "
+                    "before it is kept; a failed one leaves nothing behind. A cached file is "
+                    "verified once and must match too.")
+    fetch.add_argument("name", nargs="?", default="coco",
+                       help="published weights: coco (default), torchvision-v1, torchvision-v2")
+    fetch.add_argument("--force", action="store_true",
+                       help="download again even if cached (replaces the cached file once the "
+                            "download is verified)")
     fetch.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     fetch.set_defaults(run=run_fetch)
     info = sub.add_parser(

@@ -1,102 +1,81 @@
-"""weights.fetch against a local HTTP server on 127.0.0.1: success, cache, and failures that
-leave nothing behind."""
+"""weights.fetch against a local HTTP server on 127.0.0.1: success, size and digest checks
+before the file is kept, and failures that leave nothing behind and say what to do next."""
 from __future__ import annotations
 
-import collections
-import http.server
 import importlib
 import io
-import json
-import threading
-from pathlib import Path
+import socket
 
 import h5py
 import numpy as np
 import pytest
 
-from mrcnn_tf.class_names import COCO_CLASS_NAMES
-from tests.helpers import REPO
+from tests.weights.local_server import leftovers, md5
 
-fetch_module = importlib.import_module("mrcnn_tf.weights.fetch")
+fetch_module = importlib.import_module("mrcnn_tf.weights.fetch")  # the module, not the function
 DownloadError = fetch_module.DownloadError
 
 
-def small_weights_file() -> bytes:
+def small_weights_file(start=0) -> bytes:
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as f:
         f.attrs["layer_names"] = np.array([b"conv1"], dtype="S")
         group = f.create_group("conv1")
         group.attrs["weight_names"] = np.array([b"conv1/kernel:0"], dtype="S")
-        group.create_dataset("conv1/kernel:0", data=np.arange(5000, dtype=np.float32))
+        group.create_dataset("conv1/kernel:0", data=np.arange(start, start + 5000,
+                                                              dtype=np.float32))
     return buffer.getvalue()
 
 
 BODY = small_weights_file()
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    """/ok: the file; /missing: 404; /truncated: announces the full size, sends half;
-    /unsized: the file without Content-Length; /junk: the right size, not HDF5."""
-
-    requests = collections.Counter()
-
-    def do_GET(self):
-        Handler.requests[self.path] += 1
-        if self.path == "/missing":
-            self.send_error(404, "Not Found")
-            return
-        body = b"x" * len(BODY) if self.path == "/junk" else BODY
-        self.send_response(200)
-        if self.path != "/unsized":
-            self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body[:len(body) // 2] if self.path == "/truncated" else body)
-
-    def log_message(self, *args):
-        pass
+# Another Keras weights file of exactly the same size: only the digest tells them apart.
+WRONG_BODY = small_weights_file(start=1)
+THE_FILE = dict(expected_size=len(BODY), expected_digest=md5(BODY))
 
 
 @pytest.fixture(scope="module")
-def server():
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    httpd.server_close()
+def routes(server):
+    server.serve("/ok", BODY)
+    server.serve("/missing", b"", status=404)
+    server.serve("/truncated", BODY, truncate=True)
+    server.serve("/unsized", BODY, send_length=False)
+    server.serve("/junk", b"x" * len(BODY))
+    server.serve("/padded", WRONG_BODY)
+    return server
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("MRCNN_TF_HOME", str(tmp_path / "cache"))
-    monkeypatch.delenv("MRCNN_TF_COCO_URL", raising=False)
-    return tmp_path / "cache"
-
-
-def leftovers(directory: Path) -> list:
-    return sorted(p.name for p in directory.iterdir()) if directory.exists() else []
-
-
-def test_download_once_then_use_the_cache(server, home, monkeypatch):
-    monkeypatch.setenv("MRCNN_TF_COCO_URL", f"{server}/ok")
-    before = Handler.requests["/ok"]
-    path = fetch_module.fetch("coco", expected_size=len(BODY))
+def test_download_once_then_use_the_cache(routes, home, monkeypatch):
+    monkeypatch.setenv("MRCNN_TF_COCO_URL", routes.url("/ok"))
+    before = routes.requests("/ok")
+    path = fetch_module.fetch("coco", **THE_FILE)
     assert path == home / "mask_rcnn_coco.h5"
     assert path.read_bytes() == BODY
-    assert leftovers(home) == ["mask_rcnn_coco.h5"]
-    assert Handler.requests["/ok"] == before + 1
-    assert fetch_module.fetch("coco", expected_size=len(BODY)) == path
-    assert Handler.requests["/ok"] == before + 1, "the cached file must be used without a request"
-    fetch_module.fetch("coco", expected_size=len(BODY), force=True, progress=False)
-    assert Handler.requests["/ok"] == before + 2
+    assert leftovers(home) == ["mask_rcnn_coco.h5", "mask_rcnn_coco.h5.verified"]
+    assert routes.requests("/ok") == before + 1
+    assert fetch_module.fetch("coco", **THE_FILE) == path
+    assert routes.requests("/ok") == before + 1, "the cached file must be used without a request"
+    fetch_module.fetch("coco", **THE_FILE, force=True, progress=False)
+    assert routes.requests("/ok") == before + 2
 
 
-def test_a_cached_file_of_the_wrong_size_is_replaced(server, home):
-    home.mkdir()
-    (home / "mask_rcnn_coco.h5").write_bytes(b"partial")
-    path = fetch_module.fetch("coco", url=f"{server}/ok", expected_size=len(BODY),
-                              progress=False)
-    assert path.read_bytes() == BODY
+def test_a_wrong_file_of_the_right_size_is_refused_before_it_is_kept(routes, home):
+    """The issue's case: a wrong file padded to the published size passed the size check."""
+    assert len(WRONG_BODY) == len(BODY) and WRONG_BODY != BODY
+    with pytest.raises(DownloadError) as err:
+        fetch_module.fetch("coco", url=routes.url("/padded"), **THE_FILE, progress=False)
+    message = str(err.value)
+    assert "MD5" in message and md5(WRONG_BODY)[4:] in message and md5(BODY)[4:] in message
+    assert "nothing saved" in message and "MRCNN_TF_COCO_URL" in message
+    assert leftovers(home) == []
+
+
+def test_the_published_md5_is_checked_by_default(routes, home):
+    assert fetch_module.COCO.digest.algorithm == "md5"
+    assert fetch_module.COCO.digest.value == "e98aaff6f99e307b5e2a8a3ff741a518"
+    with pytest.raises(DownloadError, match="e98aaff6f99e307b5e2a8a3ff741a518"):
+        fetch_module.fetch("coco", url=routes.url("/ok"), expected_size=len(BODY),
+                           progress=False)
+    assert leftovers(home) == []
 
 
 @pytest.mark.parametrize("route, message", [
@@ -104,52 +83,64 @@ def test_a_cached_file_of_the_wrong_size_is_replaced(server, home):
     ("/truncated", r"cut off after [\d,]+ of [\d,]+ bytes"),
     ("/junk", r"did not send a Keras HDF5 weights file"),
 ])
-def test_failures_leave_nothing_behind(server, home, route, message):
+def test_failures_leave_nothing_behind(routes, home, route, message):
     with pytest.raises(DownloadError, match=message) as err:
-        fetch_module.fetch("coco", url=f"{server}{route}", expected_size=len(BODY),
+        fetch_module.fetch("coco", url=routes.url(route), expected_size=len(BODY),
+                           expected_digest=md5(b"x" * len(BODY) if route == "/junk" else BODY),
                            progress=False)
-    assert f"{server}{route}" in str(err.value)
-    assert leftovers(home) == []
+    assert routes.url(route) in str(err.value)
+    assert not home.exists(), "the cache folder fetch created must not stay behind, empty"
 
 
-def test_wrong_size_is_refused_before_downloading(server, home):
+def test_wrong_size_is_refused_before_downloading(routes, home):
     with pytest.raises(DownloadError, match=f"offers {len(BODY):,} bytes but mask_rcnn_coco.h5 "
                                             f"is {len(BODY) + 1:,} bytes"):
-        fetch_module.fetch("coco", url=f"{server}/ok", expected_size=len(BODY) + 1)
+        fetch_module.fetch("coco", url=routes.url("/ok"), expected_size=len(BODY) + 1)
     assert leftovers(home) == []
 
 
-def test_wrong_size_without_content_length_is_refused_after(server, home):
+def test_wrong_size_without_content_length_is_refused_after(routes, home):
     with pytest.raises(DownloadError, match=f"sent {len(BODY):,} bytes but"):
-        fetch_module.fetch("coco", url=f"{server}/unsized", expected_size=len(BODY) - 1,
+        fetch_module.fetch("coco", url=routes.url("/unsized"), expected_size=len(BODY) - 1,
                            progress=False)
     assert leftovers(home) == []
 
 
-def test_the_published_size_is_checked_by_default(server, home):
+def test_the_published_size_is_checked_by_default(routes, home):
     with pytest.raises(DownloadError, match="is 257,557,808 bytes"):
-        fetch_module.fetch("coco", url=f"{server}/ok")
+        fetch_module.fetch("coco", url=routes.url("/ok"))
     assert leftovers(home) == []
 
 
-def test_unreachable_server(home):
-    import socket
-
+def free_port() -> int:
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    with pytest.raises(DownloadError, match="cannot download"):
-        fetch_module.fetch("coco", url=f"http://127.0.0.1:{port}/x", expected_size=10)
-    assert leftovers(home) == []
+        return s.getsockname()[1]
 
 
-def test_cache_location_and_names(tmp_path, monkeypatch):
-    monkeypatch.delenv("MRCNN_TF_HOME", raising=False)
-    assert fetch_module.cache_dir() == Path.home() / ".cache" / "mrcnn_tf"
-    monkeypatch.setenv("MRCNN_TF_HOME", str(tmp_path))
-    assert fetch_module.cached_path("COCO") == tmp_path / "mask_rcnn_coco.h5"
-    with pytest.raises(ValueError, match="unknown published weights 'imagenet'; known: coco"):
-        fetch_module.fetch("imagenet")
+def test_no_network_says_what_to_do_next_and_leaves_no_folder(home):
+    url = f"http://127.0.0.1:{free_port()}/x"
+    with pytest.raises(DownloadError, match="cannot download") as err:
+        fetch_module.fetch("coco", url=url, expected_size=10)
+    message = str(err.value)
+    assert "\n" not in message
+    for words in ("--weights PATH", "MRCNN_TF_COCO_URL", fetch_module.COCO.url,
+                  str(home / "mask_rcnn_coco.h5")):
+        assert words in message, message
+    assert not home.exists()
+
+
+def test_a_folder_that_was_there_is_kept(home):
+    home.mkdir()
+    (home / "mine.txt").write_text("a file of the user's")
+    with pytest.raises(DownloadError):
+        fetch_module.fetch("coco", url=f"http://127.0.0.1:{free_port()}/x", expected_size=10)
+    assert leftovers(home) == ["mine.txt"]
+    nested = home / "empty" / "deeper"
+    with pytest.raises(DownloadError):
+        fetch_module.fetch("coco", directory=nested, url=f"http://127.0.0.1:{free_port()}/x",
+                           expected_size=10)
+    assert leftovers(home) == ["mine.txt"], "both folders fetch created are removed"
 
 
 def test_resolve_weights(tmp_path):
@@ -158,17 +149,3 @@ def test_resolve_weights(tmp_path):
     assert fetch_module.resolve_weights(existing) == existing
     with pytest.raises(FileNotFoundError, match="'nope.h5' does not exist.*'coco'"):
         fetch_module.resolve_weights("nope.h5")
-
-
-def test_weights_folder_describes_the_published_files():
-    with open(REPO / "weights" / "published.json") as f:
-        published = json.load(f)
-    assert set(published) == set(fetch_module.PUBLISHED)
-    for name, facts in published.items():
-        spec = fetch_module.PUBLISHED[name]
-        assert (facts["file"], facts["url"], facts["size"], facts["url_env"], facts["backbone"],
-                facts["num_classes"]) == (spec.filename, spec.url, spec.size, spec.url_env,
-                                          spec.backbone, spec.num_classes)
-    names = (REPO / "weights" / "coco_classes.txt").read_text().splitlines()
-    assert tuple(names) == COCO_CLASS_NAMES
-    assert fetch_module.COCO.size == 257_557_808
