@@ -104,15 +104,20 @@ class MaskRCNN:
                            custom_callbacks=custom_callbacks, verbose=verbose, seed=seed,
                            optimizer=optimizer)
 
-    def load_weights(self, filepath, by_name=True, exclude=None):
+    def load_weights(self, filepath, by_name=True, exclude=None, *, strict=True):
         """Load weights from a matterport-layout HDF5 file (e.g. mask_rcnn_coco.h5).
 
         Layers are always matched by name (matterport's names are the weight format), so
-        ``by_name`` is accepted for compatibility only. exclude: layer names to skip.
+        ``by_name`` is accepted for compatibility only. exclude: layer names to skip, e.g.
+        ``weights.hdf5.CLASS_SPECIFIC_LAYERS`` to fine-tune a file's weights on other classes.
+        strict (default True): a file whose backbone, NUM_CLASSES (class-specific layers not
+        excluded) or layers differ from the model's is a ValueError naming both (build the
+        model for a file with ``MaskRCNN.from_weights``); strict=False loads only the layers
+        they share, on purpose (e.g. a ResNet-50 model from the ResNet-101 COCO file).
         Returns a weights.hdf5.LoadReport (also logged). In training mode, a checkpoint
         written by training also sets the log folder and epoch to resume from.
         """
-        report = hdf5.load_weights(self.keras_model, filepath, exclude=exclude)
+        report = hdf5.load_weights(self.keras_model, filepath, exclude=exclude, strict=strict)
         if self.mode == "training":
             self.set_log_dir(filepath)
         return report

@@ -63,3 +63,19 @@ def test_a_bad_value_and_a_missing_file(r50_weights, tmp_path):
         MaskRCNN.from_weights(r50_weights, DETECTION_MIN_CONFIDENCE=1.5)
     with pytest.raises(FileNotFoundError, match="none.h5"):
         MaskRCNN.from_weights(tmp_path / "none.h5")
+
+
+def test_load_weights_of_another_backbone_is_an_error_not_a_warning(r50_weights):
+    """The issue's case: a ResNet-50 file loaded into a ResNet-101 model logged "102 model
+    layers not in the file" and returned a useless model."""
+    config = Config(BACKBONE="resnet101", NUM_CLASSES=81, IMAGES_PER_GPU=1, **OVERRIDES)
+    model = MaskRCNN(mode="inference", config=config)
+    with pytest.raises(ValueError) as err:
+        model.load_weights(r50_weights)
+    message = str(err.value)
+    for words in ("ResNet-50 (6 res4 blocks)", "ResNet-101 (23 res4 blocks)",
+                  "MaskRCNN.from_weights", "strict=False"):
+        assert words in message, message
+    report = model.load_weights(r50_weights, strict=False)  # on purpose: the shared layers
+    assert len(report.missing) == 17 * 6 and report.unused == []
+    assert "102 model layers not in the file" in str(report)

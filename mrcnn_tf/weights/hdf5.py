@@ -15,12 +15,12 @@ import h5py
 import keras
 import numpy as np
 
+from mrcnn_tf.weights import compatible
+from mrcnn_tf.weights.compatible import CLASS_SPECIFIC_LAYERS  # noqa: F401 (public here too)
+from mrcnn_tf.weights.formats import file_kind
 from mrcnn_tf.weights.h5file import read_weights
 
 logger = logging.getLogger(__name__)
-
-# Layers whose shapes depend on NUM_CLASSES: exclude them to fine-tune on other classes.
-CLASS_SPECIFIC_LAYERS = ("mrcnn_class_logits", "mrcnn_bbox_fc", "mrcnn_mask")
 
 
 @dataclasses.dataclass
@@ -67,12 +67,18 @@ def _variables_by_key(layer) -> dict:
             for sub in sublayers for v in sub.weights}
 
 
-def load_weights(model, path, *, exclude=None) -> LoadReport:
+def load_weights(model, path, *, exclude=None, strict=True) -> LoadReport:
     """Assign weights from a matterport-layout HDF5 file to a Keras model, by layer name.
 
     exclude: layer names to leave untouched (e.g. CLASS_SPECIFIC_LAYERS to fine-tune on other
-    classes). Raises ValueError when nothing matches or a shape differs; checks that every
-    assigned variable holds the file's values afterwards. Returns a LoadReport.
+    classes). strict (default): the file must fit the model — same backbone, same NUM_CLASSES
+    unless CLASS_SPECIFIC_LAYERS are excluded, every model layer not excluded in the file and
+    every file layer in the model — else ValueError naming both sides and the ways on (see
+    weights/compatible.py). strict=False loads the layers the two share, on purpose (e.g.
+    ResNet-50 layers from the ResNet-101 COCO file) and reports the rest.
+    Always raises ValueError for a file that is not matterport's layout (e.g. a torchvision
+    ``.pth``), when nothing matches or a shape differs; checks that every assigned variable
+    holds the file's values afterwards. Returns a LoadReport.
     """
     exclude = list(exclude or [])
     layers = _model_layers(model)
@@ -80,11 +86,19 @@ def load_weights(model, path, *, exclude=None) -> LoadReport:
     if unknown_excludes:
         raise ValueError(f"exclude names layers the model does not have: {unknown_excludes}; "
                          f"close: {[difflib.get_close_matches(n, layers, 1) for n in unknown_excludes]}")
+    compatible.check_family(path, file_kind(path))
     file_layers = read_weights(path)
     matched = [name for name in file_layers if name in layers and file_layers[name]]
     if not [n for n in matched if n not in exclude]:
         raise ValueError(f"0 of {len(layers)} layers matched in {os.fspath(path)!r} — is this a "
                          "Mask R-CNN weights file?")
+    if strict:
+        compatible.check_backbone(path, file_layers, layers)
+    compatible.check_num_classes(path, file_layers, layers, exclude)
+    missing = [n for n in layers if n not in file_layers and n not in exclude]
+    unused = [n for n in file_layers if n not in layers and file_layers[n]]
+    if strict:
+        compatible.check_same_layers(path, missing, unused)
     assignments = []
     for name in matched:
         if name in exclude:
@@ -115,8 +129,7 @@ def load_weights(model, path, *, exclude=None) -> LoadReport:
         path=os.fspath(path),
         loaded=[n for n in matched if n not in exclude],
         excluded=[n for n in matched if n in exclude],
-        missing=[n for n in layers if n not in file_layers and n not in exclude],
-        unused=[n for n in file_layers if n not in layers and file_layers[n]])
+        missing=missing, unused=unused)
     (logger.warning if report.missing else logger.info)("%s", report)
     return report
 

@@ -112,7 +112,8 @@ def shapes(count, seed):
 def start_weights(model, init):
     if init == "coco":
         from mrcnn_tf.weights.fetch import fetch
-        model.load_weights(fetch("coco"), exclude=list(CLASS_SPECIFIC_LAYERS))
+        # ResNet-50 from the ResNet-101 file: the layers they share, on purpose
+        model.load_weights(fetch("coco"), exclude=list(CLASS_SPECIFIC_LAYERS), strict=False)
     elif init != "scratch":  # another file: keep its backbone, start the heads afresh
         model.load_weights(init, exclude=layer_names(model.keras_model, "heads"))
 
