@@ -28,9 +28,9 @@ import urllib.request
 from pathlib import Path
 
 from mrcnn_tf.weights.formats import check_format, describe_kind
-from mrcnn_tf.weights.published import (COCO, PUBLISHED, TORCHVISION_V1, TORCHVISION_V2,  # noqa: F401
-                                        Digest, PublishedWeights, cache_dir, cached_path,
-                                        published)
+from mrcnn_tf.weights.published import (  # noqa: F401 (COCO, cache_dir, ...: public here too)
+    COCO, PUBLISHED, TORCHVISION_V1, TORCHVISION_V2, Digest, PublishedWeights, cache_dir,
+    cached_path, published)
 from mrcnn_tf.weights.verify import cached_digest, remember_digest
 
 CHUNK_BYTES = 1 << 20
