@@ -17,9 +17,9 @@ from mrcnn_tf import __version__
 COMMANDS = {
     "detect": ("mrcnn_tf.cli.detect",
                "detect objects in images; write annotated pictures, cut-outs, JSON"),
-    "video": ("mrcnn_tf.video.cli", "detect and track objects in a video file or camera"),
-    "export": ("mrcnn_tf.export.cli", "export a SavedModel for TensorFlow Serving"),
-    "evaluate": ("mrcnn_tf.evaluation.cli", "COCO mAP of a model on an annotated image folder"),
+    "video": ("mrcnn_tf.cli.video", "detect and track objects in a video file or camera"),
+    "export": ("mrcnn_tf.cli.export", "export a SavedModel for TensorFlow Serving"),
+    "evaluate": ("mrcnn_tf.cli.evaluate", "COCO mAP of a model on an annotated image folder"),
     "weights": ("mrcnn_tf.cli.weights",
                 "download published weights (fetch) or describe a file (info)"),
 }
