@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -41,3 +42,17 @@ def small_model(r50_weights):
     model = mrcnn_tf.MaskRCNN(mode="inference", config=config)
     model.load_weights(r50_weights)
     return model
+
+
+@pytest.fixture
+def unwritable(tmp_path):
+    """A folder this process cannot write in. As root, permission bits do not stop writes, so
+    root gets /sys (sysfs refuses new files even to root); other users a read-only folder."""
+    if os.geteuid() == 0:
+        yield Path("/sys")
+        return
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o555)
+    yield folder
+    folder.chmod(0o755)

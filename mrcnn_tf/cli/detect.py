@@ -28,8 +28,9 @@ and once for the run:
 
 Two inputs with the same name (a/x.jpg, b/x.jpg) get x and x_2; outputs never overwrite an
 input. An image that is missing, unreadable or corrupt gets one error line and the others are
-still processed; the exit status is 1 if any image failed, 2 if the run could not start
-(weights, options), 0 otherwise.
+still processed; the exit status is 1 if any image or input (an empty folder, a pattern
+matching nothing) failed, 2 if the run could not start (weights, options, an output folder
+that cannot be written), 0 otherwise.
 """
 
 EPILOG = """\

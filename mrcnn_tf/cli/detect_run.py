@@ -15,6 +15,7 @@ from pathlib import Path
 
 from mrcnn_tf.cli import image_io, inputs, model_setup
 from mrcnn_tf.cli.model_setup import SetupError
+from mrcnn_tf.output_folders import OutputFolderError, check_writable
 
 DETECTIONS_FILE = "detections.json"
 IMAGE_IDS_FILE = "image_ids.json"
@@ -45,6 +46,10 @@ class DetectRun:
         out_dir = Path(args.out)
         if out_dir.exists() and not out_dir.is_dir():
             raise SetupError(f"--out {args.out!r} exists and is not a folder")
+        try:
+            check_writable(out_dir, f"--out {args.out!r}")
+        except OutputFolderError as err:
+            raise SetupError(str(err)) from None
         paths, problems = inputs.expand_inputs(args.inputs, recursive=args.recursive,
                                                out_dir=out_dir)
         stems = inputs.plan_stems(paths, out_dir, reserved=(DETECTIONS_FILE, IMAGE_IDS_FILE))
@@ -75,14 +80,27 @@ class DetectRun:
                 bar.update(1)
         finally:
             bar.close()
-            self.write_run_files()
+            try:
+                self.write_run_files()
+            except OSError as err:
+                failed += 1
+                report(self.out_dir / DETECTIONS_FILE, f"cannot write the run's files ({err})")
         if not self.args.quiet:
-            done = len(self.paths) - failed
-            print(f"mrcnn-tf detect: {done} of {len(self.paths)} images processed in "
-                  f"{time.monotonic() - start:.1f} s, {self.detection_count} detections, "
-                  f"written to {self.out_dir}" + (f"; {failed} failed" if failed else ""),
-                  file=sys.stderr)
+            print(self.summary(failed, time.monotonic() - start), file=sys.stderr)
         return failed
+
+    def summary(self, failed: int, seconds: float) -> str:
+        """The closing line: images processed of those found, and every input that failed."""
+        done = len(self.paths) - failed
+        line = (f"mrcnn-tf detect: {done} of {len(self.paths)} images processed in "
+                f"{seconds:.1f} s, {self.detection_count} detections, written to "
+                f"{self.out_dir}")
+        if failed:
+            line += f"; {failed} failed"
+        if self.input_problems:
+            line += (f"; {len(self.input_problems)} of {len(self.args.inputs)} inputs gave no "
+                     "image")
+        return line
 
     def process_one(self, path, stem, image_id):
         """Detect in one image and write its outputs; returns a problem string or None."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from mrcnn_tf.cli.arguments import add_model_arguments, describe_command
 
@@ -98,6 +99,14 @@ def run(args) -> int:
     from mrcnn_tf.data.coco import CocoDataset
     from mrcnn_tf.evaluation.coco import evaluate_coco
 
+    from mrcnn_tf.output_folders import OutputFolderError, check_writable
+
+    if args.json:
+        try:
+            check_writable(Path(args.json).parent, f"--json {args.json!r}")
+        except OutputFolderError as err:
+            _error(str(err))
+            return 2
     dataset = CocoDataset()
     try:
         dataset.load_coco(args.annotations, args.images)
@@ -123,6 +132,11 @@ def run(args) -> int:
     if dataset.problems:
         print(f"{len(dataset.problems)} annotation/image problem(s) skipped (see warnings above)")
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(summary, f, indent=2)
+        try:
+            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+            with open(args.json, "w", encoding="utf-8") as f:
+                json.dump(summary, f, indent=2)
+        except OSError as err:
+            _error(f"--json {args.json!r}: cannot write ({err}); the scores are printed above")
+            return 1
     return 0

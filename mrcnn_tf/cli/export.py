@@ -74,9 +74,15 @@ def run(args: argparse.Namespace) -> int:
     """Load the weights, export, print where, how long and how big. Returns the exit status."""
     from mrcnn_tf.cli.model_setup import SetupError, model_from_args
 
+    from mrcnn_tf.output_folders import OutputFolderError, check_writable
+
     if args.image_min_dim > args.image_max_dim:
         return _error(f"--image-min-dim {args.image_min_dim} exceeds --image-max-dim "
                       f"{args.image_max_dim}", 2)
+    try:
+        check_writable(args.out, f"--out {args.out!r}")
+    except OutputFolderError as err:
+        return _error(err, 2)
     try:
         model, classes = model_from_args(args, command="export", quiet=False,
                                          IMAGE_RESIZE_MODE="square")

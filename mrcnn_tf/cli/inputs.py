@@ -7,6 +7,7 @@ an input file and not one of the run's own files; clashes get "_2", "_3", ... ap
 from __future__ import annotations
 
 import glob
+import json
 import os
 from pathlib import Path
 
@@ -16,16 +17,56 @@ IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".dib", "
 GLOB_CHARACTERS = frozenset("*?[")
 
 
-def _folder_images(folder: Path, recursive: bool, skip: Path | None) -> list:
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _is_record(path: Path) -> bool:
+    """Whether path is a NAME.json that detect wrote (it has "image" and "detections")."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            record = json.load(f)
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and {"image", "detections"} <= record.keys()
+
+
+def is_earlier_output(path: Path) -> bool:
+    """Whether an image file is an output of an earlier detect run into its folder:
+    STEM.png or STEM.splash.png beside the STEM.json record of another image, or a cut-out
+    in STEM_objects/ beside STEM.json."""
+    name = path.name
+    if path.parent.name.endswith("_objects") and _is_record(
+            path.parent.with_name(path.parent.name[:-len("_objects")] + ".json")):
+        return True
+    stem = name[:-len(".splash.png")] if name.endswith(".splash.png") else path.stem
+    record = path.with_name(f"{stem}.json")
+    if path.suffix.lower() != ".png" or not _is_record(record):
+        return False
+    try:
+        with open(record, encoding="utf-8") as f:
+            source = Path(json.load(f)["image"])
+        return not (source.exists() and os.path.samefile(source, path))
+    except (OSError, ValueError, TypeError):
+        return True
+
+
+def _folder_images(folder: Path, recursive: bool, out_dir: Path | None) -> list:
+    """Image files of a folder. Output files are skipped, inputs never: the output folder's
+    subtree when it lies inside this folder; earlier outputs (is_earlier_output) when the
+    output folder is this folder or contains it."""
     pattern = "**/*" if recursive else "*"
+    out_holds_folder = out_dir is not None and _inside(folder.resolve(), out_dir)
     found = []
     for path in folder.glob(pattern):
         if any(part.startswith(".") for part in path.relative_to(folder).parts):
             continue
-        if skip is not None and (path.resolve() == skip or skip in path.resolve().parents):
-            continue  # never read our own outputs back in
-        if path.is_file() and path.suffix.lower() in IMAGE_EXTENSIONS:
-            found.append(path)
+        if not path.is_file() or path.suffix.lower() not in IMAGE_EXTENSIONS:
+            continue
+        if out_dir is not None and _inside(path.resolve(), out_dir):
+            if not out_holds_folder or is_earlier_output(path):
+                continue  # never read our own outputs back in
+        found.append(path)
     return sorted(found)
 
 
@@ -35,7 +76,8 @@ def expand_inputs(inputs, *, recursive=False, out_dir=None) -> tuple:
     A file is taken whatever its extension; a folder gives its image files (by extension,
     hidden files and the output folder skipped; sub-folders with recursive); other arguments
     with * ? [ are glob patterns (** spans folders). Missing paths and patterns matching no
-    file are problems, reported by the caller.
+    file are problems, reported by the caller. With out_dir, outputs of earlier runs found
+    in folders are skipped (see _folder_images); inputs never are.
     """
     skip = Path(out_dir).resolve() if out_dir is not None else None
     paths, problems, seen = [], [], set()

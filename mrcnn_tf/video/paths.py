@@ -10,6 +10,7 @@ import dataclasses
 import os
 from pathlib import Path
 
+from mrcnn_tf.output_folders import OutputFolderError, check_writable
 from mrcnn_tf.video.encode import check_extension
 from mrcnn_tf.video.errors import VideoError
 from mrcnn_tf.video.source import FILE, parse_source
@@ -67,7 +68,8 @@ def plan_outputs(source, output, jsonl, *, overwrite: bool) -> tuple:
 
     Raises VideoError when there is nothing to write, an extension is not .mp4/.avi, an
     output would be the source or the other output, an output is a folder, or an output
-    exists and overwrite is False. Nothing is created here.
+    exists and overwrite is False, or an output's folder cannot be created or written. Nothing
+    is created here.
     """
     if output is None and jsonl is None:
         raise VideoError("nothing to write: give an output video and/or a jsonl path")
@@ -90,7 +92,9 @@ def plan_outputs(source, output, jsonl, *, overwrite: bool) -> tuple:
         if path.exists() and not overwrite:
             raise VideoError(f"{label} {name} exists; pass overwrite=True (--overwrite) to "
                              "replace it")
-        if path.parent.exists() and not path.parent.is_dir():
-            raise VideoError(f"{label} {name}: {os.fspath(path.parent)!r} is not a folder")
+        try:
+            check_writable(path.parent, f"{label} {name}")
+        except OutputFolderError as err:
+            raise VideoError(str(err)) from None
         files.append(OutputFile(path))
     return files[0], files[1]

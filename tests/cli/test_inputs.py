@@ -67,3 +67,28 @@ def test_outputs_never_overwrite_an_input_or_the_run_files(tmp_path):
 def test_a_cut_out_folder_never_is_a_folder_of_inputs(tmp_path):
     paths = [tmp_path / "cat_objects" / "000_cat.png", tmp_path / "cat.jpg"]
     assert plan_stems(paths, tmp_path) == ["000_cat", "cat_2"]
+
+
+def test_an_output_folder_that_is_or_holds_the_input_folder_keeps_every_input(tmp_path):
+    photos = tmp_path / "photos"
+    inputs = [touch(photos / "cat.jpg"), touch(photos / "dog.png")]
+    assert expand_inputs([str(photos)], out_dir=photos)[0] == inputs
+    assert expand_inputs([str(photos)], out_dir=tmp_path)[0] == inputs
+    assert expand_inputs([str(photos)], out_dir=tmp_path / "elsewhere")[0] == inputs
+
+
+def test_earlier_outputs_in_the_output_folder_are_skipped_but_not_inputs(tmp_path):
+    import json
+
+    photos = tmp_path / "photos"
+    cat, dog = touch(photos / "cat.jpg"), touch(photos / "dog.png")
+    # what an earlier `detect photos --out photos --extract --splash` wrote
+    (photos / "cat.json").write_text(json.dumps({"image": str(cat), "detections": []}))
+    (photos / "dog_2.json").write_text(json.dumps({"image": str(dog), "detections": []}))
+    for name in ("cat.png", "cat.splash.png", "cat_objects/000_person.png", "dog_2.png"):
+        touch(photos / name)
+    # a user's own PNG beside a JSON file that is not a detect record stays an input
+    own = touch(photos / "map.png")
+    (photos / "map.json").write_text(json.dumps({"type": "FeatureCollection"}))
+    paths, problems = expand_inputs([str(photos)], recursive=True, out_dir=photos)
+    assert paths == [cat, dog, own] and problems == []

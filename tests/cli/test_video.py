@@ -7,8 +7,9 @@ import pytest
 
 from mrcnn_tf.cli import model_setup
 from mrcnn_tf.cli.main import main
+from mrcnn_tf.cli.video import _time
 from mrcnn_tf.video import read_jsonl
-from mrcnn_tf.video.cli import _time
+from tests.video.conftest import videos  # noqa: F401  (the synthetic videos fixture)
 from tests.video.synthetic import count_frames
 
 
