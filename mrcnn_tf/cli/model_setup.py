@@ -56,7 +56,9 @@ def class_names_for(num_classes: int, path=None) -> tuple:
 
 
 def resolve_weights(spec: str, *, quiet: bool) -> Path:
-    """--weights value to a local file (downloading "coco" on first use)."""
+    """--weights value to a local file: a path as it is, or a published name ("coco",
+    "torchvision-v1", "torchvision-v2") downloaded into the cache on first use and verified
+    (weights.fetch). Raises SetupError (the download's message says what to do next)."""
     from mrcnn_tf.weights.fetch import DownloadError, resolve_weights as resolve
 
     try:

@@ -32,12 +32,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     fetch.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     fetch.set_defaults(run=run_fetch)
     info = sub.add_parser(
-        "info", help="describe a weights file: backbone, classes, layers, size",
-        description="Describe a matterport-format weights file without loading a model: "
+        "info", help="describe a weights file: family, backbone, classes, layers, size",
+        description="Describe a weights file without loading a model. matterport .h5: "
                     "backbone (from the number of res4 blocks), NUM_CLASSES (from "
-                    "mrcnn_class_logits), layer and tensor counts, size.")
-    info.add_argument("file", metavar="FILE|coco", help="weights file, or 'coco' for the "
-                                                        "cached COCO weights")
+                    "mrcnn_class_logits). torchvision state dict (.pth, .npz, .safetensors): "
+                    "version v1/v2 (from the box head's keys), NUM_CLASSES (from "
+                    "roi_heads.box_predictor.cls_score), backbone. Also layer and tensor "
+                    "counts, size.")
+    info.add_argument("file", metavar="FILE|NAME",
+                      help="weights file, or a published name (coco, torchvision-v1, "
+                           "torchvision-v2) for the cached download")
     info.add_argument("--json", action="store_true", help="print the facts as JSON")
     info.set_defaults(run=run_info)
 

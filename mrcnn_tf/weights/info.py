@@ -1,4 +1,8 @@
-"""What a weights file holds, read from the file itself (h5py only; TensorFlow is not loaded).
+"""What a weights file holds, read from the file itself (h5py / numpy only; no TensorFlow).
+
+torchvision state dicts (``.pth``, ``.npz``, ``.safetensors``; see weights/state_dict.py) tell
+their version (v1: box head ``fc6``/``fc7``; v2: convolutional box head), NUM_CLASSES (rows of
+``roi_heads.box_predictor.cls_score.weight``) and backbone (ResNet ``layer3`` blocks).
 
 matterport-layout files (Keras 2 HDF5, ``layer_names`` at the root or under
 ``model_weights``) tell their own architecture:
@@ -16,7 +20,9 @@ import re
 import numpy as np
 
 from mrcnn_tf.config import Config
+from mrcnn_tf.weights.formats import STATE_DICT_KINDS, TORCH_LEGACY, file_kind
 from mrcnn_tf.weights.h5file import decode_names, open_weights_file
+
 BACKBONE_BY_RES4_BLOCKS = {6: "resnet50", 23: "resnet101"}
 RES4_BLOCK = re.compile(r"^res4[a-z]\d*_branch2a$")
 CLASS_LOGITS_LAYER = "mrcnn_class_logits"
@@ -30,30 +36,45 @@ class WeightsInfo:
     path: str
     size_bytes: int
     backbone: str | None
-    res4_blocks: int
+    res4_blocks: int  # ResNet stage-4 blocks (torchvision: layer3 blocks)
     num_classes: int | None
-    layer_count: int  # entries in layer_names
+    layer_count: int  # entries in layer_names (torchvision: modules holding tensors)
     weighted_layer_count: int  # of those, layers holding weights
     tensor_count: int
     parameter_count: int
+    family: str = "matterport"  # or "torchvision"
+    version: str | None = None  # torchvision: "v1" or "v2" (None: not a Mask R-CNN's keys)
 
     def describe(self) -> str:
         """Human-readable lines for ``mrcnn-tf weights info``."""
-        backbone = self.backbone or f"unknown ({self.res4_blocks} res4 blocks)"
+        torchvision = self.family == "torchvision"
+        backbone = self.backbone or (f"unknown ({self.res4_blocks} "
+                                     f"{'layer3' if torchvision else 'res4'} blocks)")
         classes = (f"{self.num_classes} (NUM_CLASSES, background included)"
-                   if self.num_classes else "unknown (no mrcnn_class_logits layer)")
+                   if self.num_classes else "unknown (no class-score layer)")
+        if torchvision:
+            model = {"v1": "maskrcnn_resnet50_fpn", "v2": "maskrcnn_resnet50_fpn_v2"}
+            family = (f"torchvision {self.version} ({model[self.version]}), state dict"
+                      if self.version else "torchvision-style state dict (not Mask R-CNN's keys)")
+        else:
+            family = "matterport (Keras HDF5)"
         return "\n".join([
             f"file        {self.path}",
             f"size        {self.size_bytes:,} bytes ({self.size_bytes / 2**20:.1f} MiB)",
+            f"family      {family}",
             f"backbone    {backbone}",
             f"classes     {classes}",
-            f"layers      {self.layer_count} ({self.weighted_layer_count} with weights), "
-            f"{self.tensor_count} tensors, {self.parameter_count:,} parameters"])
+            (f"layers      {self.layer_count} modules, " if torchvision else
+             f"layers      {self.layer_count} ({self.weighted_layer_count} with weights), ")
+            + f"{self.tensor_count} tensors, {self.parameter_count:,} parameters"])
 
 
 def inspect_weights(path) -> WeightsInfo:
-    """Read a weights file's layout (no values): backbone, NUM_CLASSES, counts, size."""
+    """Read a weights file's layout: family, backbone, NUM_CLASSES, counts, size. matterport
+    HDF5 files are read without their values; state dicts are read whole."""
     path = os.fspath(path)
+    if file_kind(path) in STATE_DICT_KINDS + (TORCH_LEGACY,):
+        return inspect_state_dict(path)
     f, root = open_weights_file(path)
     with f:
         layers = decode_names(root.attrs["layer_names"])
@@ -74,6 +95,28 @@ def inspect_weights(path) -> WeightsInfo:
                        num_classes=num_classes, layer_count=len(layers),
                        weighted_layer_count=weighted, tensor_count=tensors,
                        parameter_count=parameters)
+
+
+def inspect_state_dict(path) -> WeightsInfo:
+    """WeightsInfo of a torchvision state dict file (.pth, .npz, .safetensors)."""
+    from mrcnn_tf.weights.state_dict import (read_state_dict, torchvision_backbone,
+                                             torchvision_num_classes, torchvision_version)
+
+    path = os.fspath(path)
+    tensors = read_state_dict(path)
+    try:
+        version = torchvision_version(tensors)
+    except ValueError:
+        version = None
+    backbone, blocks = torchvision_backbone(tensors)
+    modules = {key.rsplit(".", 1)[0] for key in tensors}
+    parameters = sum(int(v.size) for v in tensors.values()
+                     if not np.issubdtype(v.dtype, np.integer))
+    return WeightsInfo(path=path, size_bytes=os.path.getsize(path), backbone=backbone,
+                       res4_blocks=blocks, num_classes=torchvision_num_classes(tensors),
+                       layer_count=len(modules), weighted_layer_count=len(modules),
+                       tensor_count=len(tensors), parameter_count=parameters,
+                       family="torchvision", version=version)
 
 
 def _declared(config_class, field) -> bool:

@@ -103,3 +103,41 @@ def test_bad_files(tmp_path):
         f.create_dataset("x", data=[1])
     with pytest.raises(ValueError, match="no 'layer_names'"):
         inspect_weights(other)
+
+
+def tiny_torchvision_state_dict(version) -> dict:
+    """Every key of torchvision's Mask R-CNN (v1 or v2) with one value each, except the class
+    scores [91, 2]: enough for what the keys and that shape tell."""
+    with open(PARITY_DIR / "torchvision" / f"manifest_tv_{version}.json") as f:
+        keys = [key for key, _, _ in json.load(f)["tensors"]]
+    return {key: np.zeros((91, 2) if key == "roi_heads.box_predictor.cls_score.weight" else (1,),
+                          np.int64 if key.endswith("num_batches_tracked") else np.float32)
+            for key in keys}
+
+
+@pytest.mark.parametrize("version, kind", [("v1", "npz"), ("v2", "pth")])
+def test_torchvision_state_dicts(tmp_path, version, kind):
+    from tests.weights.torch_files import contiguous, write_torch_zip
+
+    tensors = tiny_torchvision_state_dict(version)
+    path = tmp_path / f"maskrcnn_{version}.{kind}"
+    if kind == "npz":
+        np.savez(path, **tensors)
+    else:
+        write_torch_zip(path, {key: contiguous(str(i), value)
+                               for i, (key, value) in enumerate(tensors.items())})
+    info = inspect_weights(path)
+    assert (info.family, info.version, info.backbone, info.res4_blocks, info.num_classes) == (
+        "torchvision", version, "resnet50", 6, 91)
+    assert info.tensor_count == len(tensors) == {"v1": 360, "v2": 432}[version]
+    model = {"v1": "maskrcnn_resnet50_fpn", "v2": "maskrcnn_resnet50_fpn_v2"}[version]
+    text = info.describe()
+    assert f"torchvision {version} ({model})" in text and "91 (NUM_CLASSES" in text
+
+
+def test_small_torchvision_fixture_and_matterport_family(r50_weights):
+    info = inspect_weights(PARITY_DIR / "torchvision" / "small_checkpoint.pth")
+    assert (info.family, info.version, info.tensor_count) == ("torchvision", "v1", 8)
+    assert (info.backbone, info.num_classes) == (None, None)
+    assert inspect_weights(r50_weights).family == "matterport"
+    assert "matterport (Keras HDF5)" in inspect_weights(r50_weights).describe()
