@@ -95,7 +95,7 @@ def rebuild_parameter(data, *_ignored):
 
 def rebuild_from_type(func, new_type, args, state=None):
     """torch._tensor._rebuild_from_type_v2 for Tensor / Parameter: just the tensor."""
-    if new_type not in (TensorType, ParameterType):
+    if not (isinstance(new_type, type) and issubclass(new_type, (TensorType, ParameterType))):
         raise UnsafePickleError(f"a tensor of the unsupported type {new_type!r}")
     if func not in (rebuild_tensor, rebuild_parameter):
         raise UnsafePickleError("a tensor rebuilt by an unsupported function")
@@ -131,6 +131,16 @@ ALLOWED = {
 }
 
 
+def _fresh(value):
+    """A stand-in of this load's own: the pickle's BUILD opcode can set attributes on what
+    find_class returned, and must not change how later files are read."""
+    if isinstance(value, StorageType):
+        return StorageType(value.name)
+    if value in (TensorType, ParameterType, Namespace):
+        return type(value.__name__, (value,), {})
+    return value
+
+
 class SafeUnpickler(pickle.Unpickler):
     """Unpickles data.pkl with only the ALLOWED globals; storages read from the zip."""
 
@@ -139,6 +149,7 @@ class SafeUnpickler(pickle.Unpickler):
         self.archive, self.prefix, self.path = archive, prefix, path
         self.byteorder = self._byteorder()
         self.storages = {}
+        self.allowed = {key: _fresh(value) for key, value in ALLOWED.items()}
 
     def _byteorder(self) -> str:
         try:
@@ -150,7 +161,7 @@ class SafeUnpickler(pickle.Unpickler):
         return order
 
     def find_class(self, module, name):
-        allowed = ALLOWED.get((module, name))
+        allowed = self.allowed.get((module, name))
         if allowed is None:
             raise UnsafePickleError(
                 f"{self.path}: refused to load: its pickle asks for the global "

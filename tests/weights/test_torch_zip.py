@@ -168,3 +168,19 @@ def test_legacy_torch_files_say_how_to_resave(tmp_path):
     with pytest.raises(ValueError, match=r"legacy serialization format.*re-save it with a "
                                          r"current torch"):
         read_state_dict(path)
+
+
+def test_a_file_cannot_change_how_later_files_are_read(tv_dir, tmp_path):
+    """BUILD on what find_class returned sets attributes on it: here the float storage's
+    dtype. That must stay within the file that does it."""
+    data = (b"\x80\x02ctorch\nFloatStorage\n}X\n\x00\x00\x00dtype_nameX\x07\x00\x00\x00float64"
+            b"sb0ctorch._tensor\n_rebuild_from_type_v2\n}X\x08\x00\x00\x00__init__K\x01sb0"
+            b"cargparse\nNamespace\n}X\x08\x00\x00\x00__init__K\x01s}\x86b0}.")
+    path = tmp_path / "poison.pth"
+    with zipfile.ZipFile(path, "w") as out:
+        out.writestr("poison/data.pkl", data)
+    with pytest.raises(ValueError):  # an empty dict: no state dict
+        read_state_dict(path)
+    test_the_fixture_reads_exactly_as_expected(tv_dir, "small_state_dict.pth")
+    checkpoint = {"model": {"w": contiguous("0", np.ones(2, np.float32))}, "args": Namespace(a=1)}
+    assert list(read_state_dict(write_torch_zip(tmp_path / "c.pth", checkpoint))) == ["w"]
