@@ -9,8 +9,9 @@
 """
 from mrcnn_tf.visualize.colors import instance_colors
 from mrcnn_tf.visualize.display import apply_mask, display_instances, random_colors
-from mrcnn_tf.visualize.draw import draw_instances, label_rect, style_for
+from mrcnn_tf.visualize.draw import draw_instances, label_rect, label_rects, place_labels, style_for
 from mrcnn_tf.visualize.splash import color_splash
 
 __all__ = ["apply_mask", "color_splash", "display_instances", "draw_instances",
-           "instance_colors", "label_rect", "random_colors", "style_for"]
+           "instance_colors", "label_rect", "label_rects", "place_labels", "random_colors",
+           "style_for"]

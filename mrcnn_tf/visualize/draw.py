@@ -4,7 +4,8 @@ Everything drawn stays inside the image and inside the geometry it belongs to: a
 fill and outline only touch the mask's pixels, a box is a band of ``line_width`` pixels on
 the inside of its (y1, x1, y2, x2) rectangle (y2/x2 exclusive), and a label is a filled
 rectangle placed just above its box (or inside the top of it when there is no room), moved
-to lie within the image.
+to lie within the image; where that spot is taken by another label, it steps down (see
+place_labels), so labels of boxes that share a top edge do not cover each other.
 """
 from __future__ import annotations
 
@@ -39,18 +40,53 @@ def style_for(image_shape, line_width=None) -> Style:
                  font_thickness=1 if short < 1200 else 2)
 
 
-def label_rect(text, box, image_shape, style: Style) -> tuple:
-    """(x, y, width, height) in pixels of the label for a box (y1, x1, y2, x2): above the box
-    when it fits, else inside its top; shifted to lie inside the image where it fits."""
+def _label_size(text, style: Style) -> tuple:
     (text_w, text_h), baseline = cv2.getTextSize(text, FONT, style.font_scale,
                                                  style.font_thickness)
-    w, h = text_w + 2 * LABEL_PADDING, text_h + baseline + 2 * LABEL_PADDING
-    y1, x1 = int(box[0]), int(box[1])
+    return text_w + 2 * LABEL_PADDING, text_h + baseline + 2 * LABEL_PADDING
+
+
+def _inside_image(x, y, w, h, image_shape) -> tuple:
     height, width = image_shape[:2]
-    y = y1 - h if y1 - h >= 0 else y1
     y = min(max(y, 0), max(height - h, 0))
-    x = min(max(x1, 0), max(width - w, 0))
+    x = min(max(x, 0), max(width - w, 0))
     return x, y, min(w, width - x), min(h, height - y)
+
+
+def label_rect(text, box, image_shape, style: Style) -> tuple:
+    """(x, y, width, height) in pixels of the label for a box (y1, x1, y2, x2): above the box
+    when it fits, else inside its top; shifted to lie inside the image where it fits. This is
+    a label's first choice; place_labels moves it when another label is there."""
+    w, h = _label_size(text, style)
+    y1, x1 = int(box[0]), int(box[1])
+    return _inside_image(x1, y1 - h if y1 - h >= 0 else y1, w, h, image_shape)
+
+
+def _overlap(a, b) -> int:
+    """Area in pixels shared by two (x, y, w, h) rectangles."""
+    dx = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    dy = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    return max(dx, 0) * max(dy, 0)
+
+
+def place_labels(texts, boxes, image_shape, style: Style) -> list:
+    """(x, y, width, height) of each label, placed in the given order (draw_instances passes
+    the most confident first) so that labels do not cover each other where there is room.
+
+    Each label's spots, in order of preference: label_rect's; then down its box one label
+    height at a time, from the box's top edge; then just below the box. It takes the first
+    spot that no label placed before it overlaps, else the one overlapping least.
+    """
+    placed = []
+    for text, box in zip(texts, boxes):
+        first = label_rect(text, box, image_shape, style)
+        w, h = _label_size(text, style)
+        y1, x1, y2 = int(box[0]), int(box[1]), int(box[2])
+        spots = [first] + [_inside_image(x1, y, w, h, image_shape)
+                           for y in [*range(y1, max(y2 - h, y1) + 1, h), y2]]
+        overlaps = [sum(_overlap(spot, other) for other in placed) for spot in spots]
+        placed.append(spots[overlaps.index(min(overlaps))])
+    return placed
 
 
 def _blend(canvas, mask, color, alpha):
@@ -89,8 +125,8 @@ def _draw_box(canvas, box, color, line_width):
         cv2.rectangle(canvas, (x1 + k, y1 + k), (x2 - 1 - k, y2 - 1 - k), color, 1)
 
 
-def _draw_label(canvas, text, box, color, style):
-    x, y, w, h = label_rect(text, box, canvas.shape, style)
+def _draw_label(canvas, text, rect, color, style):
+    x, y, w, h = rect
     if w <= 0 or h <= 0:
         return
     cv2.rectangle(canvas, (x, y), (x + w - 1, y + h - 1), color, cv2.FILLED)
@@ -140,8 +176,17 @@ def draw_instances(image, result, class_names, *, show_boxes=True, show_masks=Tr
     for i in range(count):
         if show_boxes and np.any(result["rois"][i]):
             _draw_box(canvas, result["rois"][i], colors[i], style.line_width)
-    for i in range(count):
-        if show_labels and np.any(result["rois"][i]):
-            _draw_label(canvas, caption(result, i, class_names), result["rois"][i], colors[i],
-                        style)
+    if show_labels:
+        for i, rect in label_rects(result, class_names, canvas.shape, style).items():
+            _draw_label(canvas, caption(result, i, class_names), rect, colors[i], style)
     return canvas
+
+
+def label_rects(result, class_names, image_shape, style: Style) -> dict:
+    """{instance index: (x, y, width, height)} of the labels draw_instances draws (instances
+    with an all-zero box get none), placed by descending score (place_labels)."""
+    order = [int(i) for i in np.argsort(-np.asarray(result["scores"], np.float64), kind="stable")
+             if np.any(result["rois"][i])]
+    rects = place_labels([caption(result, i, class_names) for i in order],
+                         [result["rois"][i] for i in order], image_shape, style)
+    return dict(zip(order, rects))

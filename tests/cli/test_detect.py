@@ -15,7 +15,7 @@ import pytest
 from mrcnn_tf.class_names import COCO_CLASS_NAMES
 from mrcnn_tf.cli.main import main
 from mrcnn_tf.results import from_record, rle_to_mask
-from mrcnn_tf.visualize import label_rect, style_for
+from mrcnn_tf.visualize import label_rects, style_for
 from tests.helpers import REPO, skimage_image
 from tests.visualize.conftest import box_bands
 
@@ -95,9 +95,7 @@ def test_annotated_picture_differs_from_the_input_exactly_where_drawn(first_run)
     style = style_for(photo.shape)
     masks = result["masks"].any(axis=2)
     region = masks | box_bands(result["rois"], photo.shape, style.line_width)
-    for det, box in zip(rec["detections"], result["rois"]):
-        x, y, w, h = label_rect(f"{det['class_name']} {det['score']:.2f}", box, photo.shape,
-                                style)
+    for x, y, w, h in label_rects(result, COCO_CLASS_NAMES, photo.shape, style).values():
         region[y:y + h, x:x + w] = True
     changed = np.any(drawn != photo, axis=2)
     assert not (changed & ~region).any(), "pixels changed where nothing was drawn"

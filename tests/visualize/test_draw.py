@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from mrcnn_tf.class_names import COCO_CLASS_NAMES
-from mrcnn_tf.visualize import draw_instances, instance_colors, label_rect, style_for
+from mrcnn_tf.visualize import (draw_instances, instance_colors, label_rect, label_rects,
+                                style_for)
 from mrcnn_tf.visualize.draw import caption
 from tests.visualize.conftest import box_bands
 
@@ -65,8 +66,7 @@ def test_labels_lie_inside_the_image_and_add_only_label_pixels(photo, result):
     region = result["masks"].any(axis=2) | box_bands(result["rois"], photo.shape,
                                                      style.line_width)
     labels = np.zeros(photo.shape[:2], bool)
-    for i, box in enumerate(result["rois"]):
-        x, y, w, h = label_rect(caption(result, i, COCO_CLASS_NAMES), box, photo.shape, style)
+    for x, y, w, h in label_rects(result, COCO_CLASS_NAMES, photo.shape, style).values():
         assert 0 <= x and 0 <= y and x + w <= photo.shape[1] and y + h <= photo.shape[0]
         labels[y:y + h, x:x + w] = True
     diff = changed(out, photo)
@@ -88,6 +88,37 @@ def test_label_near_the_right_edge_is_moved_into_the_image(photo):
     width = photo.shape[1]
     x, y, w, h = label_rect("a long caption 0.99", (50, width - 5, 90, width), photo.shape, style)
     assert x + w == width and w > 5
+
+
+def test_labels_of_30_boxes_sharing_the_top_edge_do_not_cover_each_other(photo):
+    """Boxes from row 0 (a crowd cut by the frame): first choices would all sit at row 0."""
+    count, (height, width) = 30, photo.shape[:2]
+    rng = np.random.default_rng(0)
+    x1 = np.linspace(0, width - 60, count).astype(int)
+    rois = np.stack([np.zeros(count, int), x1, rng.integers(150, height, count),
+                     np.minimum(x1 + 60, width)], axis=1).astype(np.int32)
+    masks = np.zeros((height, width, count), bool)
+    for i, (y1, a, y2, b) in enumerate(rois):
+        masks[y1:y2, a:b, i] = True
+    result = {"rois": rois, "class_ids": np.full(count, 42, np.int32),  # "skateboard"
+              "scores": rng.uniform(0.5, 1.0, count).astype(np.float32), "masks": masks}
+    style = style_for(photo.shape)
+    rects = label_rects(result, COCO_CLASS_NAMES, photo.shape, style)
+    assert sorted(rects) == list(range(count))
+    for i, (x, y, w, h) in rects.items():
+        assert 0 <= x and 0 <= y and x + w <= width and y + h <= height
+        assert rois[i][1] <= x + w and x <= rois[i][3], "a label stays over its own box"
+        for j, (x2, y2, w2, h2) in rects.items():
+            if i < j:
+                assert x + w <= x2 or x2 + w2 <= x or y + h <= y2 or y2 + h2 <= y, (i, j)
+    # the most confident keeps its first choice, inside the top of its box
+    best = int(np.argmax(result["scores"]))
+    assert rects[best] == label_rect(caption(result, best, COCO_CLASS_NAMES), rois[best],
+                                     photo.shape, style)
+    # every label is drawn whole: its text pixels are all there in the picture
+    out = draw_instances(photo, result, COCO_CLASS_NAMES, show_masks=False, show_boxes=False)
+    for x, y, w, h in rects.values():
+        assert changed(out, photo)[y:y + h, x:x + w].mean() > 0.5
 
 
 def test_same_class_same_colour_family_and_distinct_instances():
