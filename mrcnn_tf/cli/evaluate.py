@@ -67,22 +67,6 @@ def _error(message):
     print(f"mrcnn-tf evaluate: error: {message}", file=sys.stderr)
 
 
-def category_mapping(dataset, num_classes: int) -> dict:
-    """Model class id -> category id for a CocoDataset (see DESCRIPTION). Raises ValueError."""
-    from mrcnn_tf.class_names import COCO_CATEGORY_IDS
-    from mrcnn_tf.evaluation.coco import dataset_category_ids
-
-    own = dataset_category_ids(dataset, "coco")
-    if len(own) + 1 == num_classes:
-        return own
-    file_ids = set(own.values())
-    if num_classes == len(COCO_CATEGORY_IDS) + 1 and file_ids <= set(COCO_CATEGORY_IDS):
-        return {i + 1: c for i, c in enumerate(COCO_CATEGORY_IDS)}
-    raise ValueError(f"the weights have NUM_CLASSES={num_classes} but the annotation file has "
-                     f"{len(own)} categories (+1 background) that are not COCO's; they cannot "
-                     "be matched")
-
-
 def _print_summary(summary):
     names = ("AP", "AP50", "AP75", "APs", "APm", "APl")
     print(f"{summary['images']} images in {summary['seconds']:.1f} s "
@@ -97,7 +81,7 @@ def run(args) -> int:
     """Run evaluate with parsed arguments; returns the exit status (2: could not start)."""
     from mrcnn_tf.cli.model_setup import SetupError, load_from_args, weights_num_classes
     from mrcnn_tf.data.coco import CocoDataset
-    from mrcnn_tf.evaluation.coco import evaluate_coco
+    from mrcnn_tf.evaluation.coco import category_mapping, evaluate_coco
 
     from mrcnn_tf.output_folders import OutputFolderError, check_writable
 

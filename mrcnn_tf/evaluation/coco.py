@@ -36,6 +36,23 @@ def dataset_category_ids(dataset, source) -> dict:
             if i and info["source"] == source}
 
 
+def category_mapping(dataset, num_classes: int) -> dict:
+    """Model class id -> category id for a CocoDataset: the file's own categories when the
+    model has as many classes (trained on it); COCO's ids for an 81-class model when the file's
+    categories are COCO's. Raises ValueError when neither fits."""
+    from mrcnn_tf.class_names import COCO_CATEGORY_IDS
+
+    own = dataset_category_ids(dataset, "coco")
+    if len(own) + 1 == num_classes:
+        return own
+    file_ids = set(own.values())
+    if num_classes == len(COCO_CATEGORY_IDS) + 1 and file_ids <= set(COCO_CATEGORY_IDS):
+        return {i + 1: c for i, c in enumerate(COCO_CATEGORY_IDS)}
+    raise ValueError(f"the weights have NUM_CLASSES={num_classes} but the annotation file has "
+                     f"{len(own)} categories (+1 background) that are not COCO's; they cannot "
+                     "be matched")
+
+
 def ground_truth_coco(dataset, image_ids, category_ids):
     """A pycocotools COCO object holding the masks of ``image_ids`` (internal ids, which are
     also the COCO image ids) from dataset.load_mask."""

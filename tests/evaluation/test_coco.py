@@ -10,8 +10,7 @@ import pytest
 
 import mrcnn_tf
 from mrcnn_tf.data import CocoDataset
-from mrcnn_tf.evaluation import cli
-from mrcnn_tf.evaluation.coco import STAT_NAMES, coco_results, evaluate_coco
+from mrcnn_tf.evaluation.coco import STAT_NAMES, category_mapping, coco_results, evaluate_coco
 from mrcnn_tf.training.inputs import extract_bboxes
 from tests.helpers import shapes_dataset, skimage_image
 
@@ -97,11 +96,11 @@ def test_category_mapping(coco_files):
     dataset = CocoDataset()
     dataset.load_coco(*coco_files)
     dataset.prepare()
-    assert cli.category_mapping(dataset, 2) == {1: 1}                  # trained on this file
-    coco_map = cli.category_mapping(dataset, 81)                        # COCO weights
+    assert category_mapping(dataset, 2) == {1: 1}                  # trained on this file
+    coco_map = category_mapping(dataset, 81)                        # COCO weights
     assert coco_map[1] == 1 and coco_map[80] == 90 and len(coco_map) == 80
     with pytest.raises(ValueError, match="NUM_CLASSES=5"):
-        cli.category_mapping(dataset, 5)
+        category_mapping(dataset, 5)
 
 
 def test_evaluate_command(coco_files, r50_weights, tmp_path, capsys):
