@@ -10,6 +10,7 @@ import pytest
 
 import mrcnn_tf
 from mrcnn_tf.data import CocoDataset
+from mrcnn_tf.cli import evaluate as evaluate_command
 from mrcnn_tf.evaluation.coco import STAT_NAMES, category_mapping, coco_results, evaluate_coco
 from mrcnn_tf.training.inputs import extract_bboxes
 from tests.helpers import shapes_dataset, skimage_image
@@ -105,7 +106,7 @@ def test_category_mapping(coco_files):
 
 def test_evaluate_command(coco_files, r50_weights, tmp_path, capsys):
     parser = argparse.ArgumentParser()
-    cli.add_arguments(parser)
+    evaluate_command.add_arguments(parser)
     out = tmp_path / "ap.json"
     args = parser.parse_args(["--weights", str(r50_weights), "--annotations", str(coco_files[0]),
                               "--images", str(coco_files[1]), "--image-max-dim", "128",
@@ -122,7 +123,7 @@ def test_evaluate_command(coco_files, r50_weights, tmp_path, capsys):
 
 def test_evaluate_command_bad_inputs(tmp_path, capsys):
     parser = argparse.ArgumentParser()
-    cli.add_arguments(parser)
+    evaluate_command.add_arguments(parser)
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     args = parser.parse_args(["--weights", "w.h5", "--annotations", str(bad), "--images", "."])
