@@ -2,7 +2,8 @@
 
 Kinds: "keras-h5" (HDF5, matterport's Keras 2 weights), "torch-zip" (torch.save's zip format:
 ``<archive>/data.pkl`` and ``<archive>/data/<key>``), "torch-legacy" (torch.save before
-PyTorch 1.6: a bare pickle stream), "npz" (numpy.savez), "safetensors", or None.
+PyTorch 1.6: pickles in a row, the first the magic number 0x1950A86A20F9469CFC6C; or the even
+older tar layout), "npz" (numpy.savez), "safetensors", or None.
 """
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ import struct
 import zipfile
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+# pickle.dumps(0x1950A86A20F9469CFC6C, protocol=2): how a legacy torch.save file starts
+TORCH_LEGACY_MAGIC = b"\x80\x02\x8a\nl\xfc\x9cF\xf9 j\xa8P\x19."
 KERAS_H5, TORCH_ZIP, TORCH_LEGACY, NPZ, SAFETENSORS = (
     "keras-h5", "torch-zip", "torch-legacy", "npz", "safetensors")
-STATE_DICT_KINDS = (TORCH_ZIP, NPZ, SAFETENSORS)
+TORCH = "torch"  # a file format to check: a torch zip or a legacy torch.save file
+STATE_DICT_KINDS = (TORCH_ZIP, TORCH_LEGACY, NPZ, SAFETENSORS)
 
 
 def torch_zip_prefix(archive: zipfile.ZipFile) -> str | None:
@@ -53,23 +57,35 @@ def file_kind(path) -> str | None:
         except (zipfile.BadZipFile, OSError):
             return None
         return None
-    if head[:1] == b"\x80":  # a pickle protocol opcode: the legacy torch.save stream
+    if head.startswith(TORCH_LEGACY_MAGIC):
         return TORCH_LEGACY
     if _safetensors_header(head, os.path.getsize(path)):
         return SAFETENSORS
+    import tarfile
+
+    try:
+        if tarfile.is_tarfile(path):  # torch.save's oldest layout (pickle, storages, tensors)
+            return TORCH_LEGACY
+    except OSError:
+        pass
     return None
 
 
 def check_format(path, file_format: str) -> None:
     """ValueError unless the file at path is a readable file_format ("keras-h5": opens as
-    Keras 2 HDF5 weights; "torch-zip": a zip with a data.pkl record)."""
+    Keras 2 HDF5 weights; "torch-zip": a zip with a data.pkl record; "torch": that, or a
+    legacy torch.save file)."""
     path = os.fspath(path)
     if file_format == KERAS_H5:
         from mrcnn_tf.weights.h5file import open_weights_file
 
         f, _ = open_weights_file(path)
         f.close()
-    elif file_format == TORCH_ZIP:
+    elif file_format == TORCH and file_kind(path) == TORCH_LEGACY:
+        with open(path, "rb") as f:
+            if not f.read(len(TORCH_LEGACY_MAGIC)) == TORCH_LEGACY_MAGIC:
+                raise ValueError("torch's tar layout, which is not read here")
+    elif file_format in (TORCH_ZIP, TORCH):
         try:
             with zipfile.ZipFile(path) as archive:
                 prefix = torch_zip_prefix(archive)
@@ -86,6 +102,7 @@ def check_format(path, file_format: str) -> None:
 def describe_kind(kind: str | None) -> str:
     """A few words for messages: what a kind of file is."""
     return {KERAS_H5: "a Keras HDF5 file", TORCH_ZIP: "a torch state dict (.pth)",
+            TORCH: "a torch.save file (.pth)",
             TORCH_LEGACY: "a torch file in the legacy (pre-1.6) format", NPZ: "a numpy .npz",
             SAFETENSORS: "a safetensors file", None: "not a weights file"}[kind]
 

@@ -12,7 +12,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from mrcnn_tf.weights.formats import KERAS_H5, TORCH_ZIP
+from mrcnn_tf.weights.formats import KERAS_H5, TORCH
 from mrcnn_tf.weights.h5file import COCO_WEIGHTS_SIZE
 
 
@@ -56,7 +56,8 @@ class PublishedWeights:
 
     family: "matterport" (Keras 2 HDF5) or "torchvision" (a torch state dict); version: the
     torchvision model version ("v1", "v2"), None for matterport's; file_format: KERAS_H5 or
-    TORCH_ZIP, the check a download must pass before it is kept.
+    TORCH (a torch.save file, zip or legacy), the check a download must pass before it is
+    kept (formats.check_format).
     """
 
     name: str
@@ -82,14 +83,14 @@ TORCHVISION_V1 = PublishedWeights(
     url="https://download.pytorch.org/models/maskrcnn_resnet50_fpn_coco-bf2d0c1e.pth",
     size=178_090_079, digest=Digest("sha256", "bf2d0c1e"),
     url_env="MRCNN_TF_TORCHVISION_V1_URL", backbone="resnet50", num_classes=91,
-    family="torchvision", version="v1", file_format=TORCH_ZIP)
+    family="torchvision", version="v1", file_format=TORCH)
 TORCHVISION_V2 = PublishedWeights(
     name="torchvision-v2", filename="maskrcnn_resnet50_fpn_v2_coco-73cbd019.pth",
     url="https://download.pytorch.org/models/maskrcnn_resnet50_fpn_v2_coco-73cbd019.pth",
     size=185_828_065,
     digest=Digest("sha256", "73cbd0190fcbe3ba339921fbce2c3a0b6bb9126c9a133c85e43a2a8e060a109e"),
     url_env="MRCNN_TF_TORCHVISION_V2_URL", backbone="resnet50", num_classes=91,
-    family="torchvision", version="v2", file_format=TORCH_ZIP)
+    family="torchvision", version="v2", file_format=TORCH)
 PUBLISHED = {spec.name: spec for spec in (COCO, TORCHVISION_V1, TORCHVISION_V2)}
 
 

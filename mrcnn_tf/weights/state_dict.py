@@ -4,11 +4,12 @@ pickle code, and what their keys tell.
 ``read_state_dict(path)`` reads:
 - ``.pth`` in torch.save's zip format (PyTorch >= 1.6), a state dict or a training checkpoint
   that wraps one as ``{"model": state_dict, ...}`` (torchvision's reference scripts) or
-  ``{"state_dict": ...}`` — through the restricted unpickler of weights/torch_zip.py, which
-  refuses (UnsafePickleError) any global a tensor state dict does not use;
+  ``{"state_dict": ...}`` — through the restricted unpickler of weights/torch_pickle.py, which
+  refuses (UnsafePickleError) any global a tensor state dict does not use; also the legacy
+  format of torch.save before PyTorch 1.6 (weights/torch_legacy.py; torchvision's 2019 files);
 - ``.npz`` (numpy.savez of the same keys), read with ``allow_pickle=False``;
 - ``.safetensors`` (the safetensors package's numpy API).
-The legacy (pre-1.6) torch format is refused with how to re-save it. Values keep the file's
+torch's oldest (tar) layout is refused with how to re-save it. Values keep the file's
 dtype (float32, float16, int64, ...; bfloat16 as ``ml_dtypes.bfloat16``, exact) and shape,
 in the file's order.
 
@@ -35,7 +36,7 @@ BACKBONE_BY_LAYER3_BLOCKS = {6: "resnet50", 23: "resnet101"}
 def read_state_dict(path) -> dict:
     """The tensors of a state dict file: {key: numpy array} in file order.
 
-    path: ``.pth`` (torch zip, state dict or checkpoint with "model"), ``.npz`` or
+    path: ``.pth`` (torch zip or legacy; state dict or checkpoint with "model"), ``.npz`` or
     ``.safetensors``; the kind is read from the file's first bytes, not its name.
     Raises FileNotFoundError, UnsafePickleError (a ValueError: the pickle asks for a global
     a state dict never uses; nothing was run) or ValueError (another kind of file, a damaged
@@ -56,10 +57,9 @@ def read_state_dict(path) -> dict:
     if kind == SAFETENSORS:
         return _read_safetensors(path)
     if kind == TORCH_LEGACY:
-        raise ValueError(
-            f"{path} is in torch's legacy serialization format (torch.save before PyTorch "
-            "1.6), which is not read here; re-save it with a current torch: "
-            "torch.save(torch.load(path, weights_only=True), 'new.pth')")
+        from mrcnn_tf.weights.torch_legacy import load_torch_legacy
+
+        return _tensors(_unwrap(load_torch_legacy(path), path), path)
     if kind == KERAS_H5:
         raise ValueError(f"{path} is a Keras HDF5 weights file (matterport's layout), not a "
                          "state dict: load it with MaskRCNN.load_weights or "

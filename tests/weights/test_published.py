@@ -35,7 +35,7 @@ def test_torchvision_files_carry_their_sha256_prefix_in_the_name():
         spec = PUBLISHED[name]
         prefix = spec.filename.rsplit("-", 1)[1].split(".")[0]
         assert spec.digest.algorithm == "sha256" and spec.digest.value.startswith(prefix)
-        assert spec.url.endswith("/" + spec.filename) and spec.file_format == "torch-zip"
+        assert spec.url.endswith("/" + spec.filename) and spec.file_format == "torch"
     assert PUBLISHED["torchvision-v2"].digest.value == (
         "73cbd0190fcbe3ba339921fbce2c3a0b6bb9126c9a133c85e43a2a8e060a109e")
     assert (PUBLISHED["torchvision-v1"].size, PUBLISHED["torchvision-v2"].size) == (

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from mrcnn_tf.weights.state_dict import read_state_dict
-from mrcnn_tf.weights.torch_zip import UnsafePickleError
+from mrcnn_tf.weights.torch_pickle import UnsafePickleError
 from tests.helpers import PARITY_DIR, REPO
 from tests.weights.torch_files import Storage, Tensor, contiguous, write_torch_zip
 
@@ -160,14 +160,6 @@ def test_damaged_files_are_clear_errors(tmp_path, case, message):
     with pytest.raises(ValueError, match=message) as err:
         read_state_dict(path)
     assert str(path) in str(err.value)
-
-
-def test_legacy_torch_files_say_how_to_resave(tmp_path):
-    path = tmp_path / "old.pth"
-    path.write_bytes(pickle.dumps(0x1950A86A20F9469CFC6C, protocol=2) + b"rest of a legacy file")
-    with pytest.raises(ValueError, match=r"legacy serialization format.*re-save it with a "
-                                         r"current torch"):
-        read_state_dict(path)
 
 
 def test_a_file_cannot_change_how_later_files_are_read(tv_dir, tmp_path):

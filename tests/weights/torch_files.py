@@ -82,36 +82,75 @@ def _torch_names():
                 sys.modules[name] = module
 
 
+class StorageView:
+    """A legacy-format view of a root storage: numel elements from offset (torch < 1.6 saved
+    tensors of sliced storages this way)."""
+
+    def __init__(self, key: str, root: Storage, offset: int, numel: int):
+        self.key, self.root, self.offset, self.numel = key, root, offset, numel
+
+
+def _pickle(obj, storages: dict, *, legacy: bool) -> bytes:
+    """obj pickled as torch does (protocol 2), storages collected by key."""
+    with _torch_names() as torch:
+
+        class Pickler(pickle.Pickler):
+            def persistent_id(self, value):
+                view = None
+                if isinstance(value, StorageView):
+                    view, value = (value.key, value.offset, value.numel), value.root
+                if not isinstance(value, Storage):
+                    return None
+                storages[value.key] = value
+                storage_type = getattr(torch, TYPE_NAMES[_dtype_name(value.values)])
+                pid = ("storage", storage_type, value.key, "cpu", value.values.size)
+                return pid + (view,) if legacy else pid
+
+        buffer = io.BytesIO()
+        Pickler(buffer, protocol=2).dump(obj)
+    return buffer.getvalue()
+
+
+def _storage_bytes(values, byteorder) -> bytes:
+    if _dtype_name(values) != "bfloat16":
+        return values.astype(values.dtype.newbyteorder("<" if byteorder == "little" else ">")
+                             ).tobytes()
+    return (values.byteswap() if byteorder == "big" else values).tobytes()
+
+
 def write_torch_zip(path, obj, *, archive="archive", byteorder="little", drop_storage=None):
     """torch.save(obj, path) in the zip format, for obj made of dicts, lists, plain values and
     Tensor. byteorder: how the storages' bytes are written (and recorded). drop_storage: a
     storage key left out of the archive (a damaged file)."""
     storages = {}
-    with _torch_names() as torch:
-
-        class Pickler(pickle.Pickler):
-            def persistent_id(self, value):
-                if isinstance(value, Storage):
-                    storages[value.key] = value
-                    storage_type = getattr(torch, TYPE_NAMES[_dtype_name(value.values)])
-                    return ("storage", storage_type, value.key, "cpu", value.values.size)
-                return None
-
-        buffer = io.BytesIO()
-        Pickler(buffer, protocol=2).dump(obj)
-    order = "<" if byteorder == "little" else ">"
+    data = _pickle(obj, storages, legacy=False)
     with zipfile.ZipFile(path, "w") as out:
-        out.writestr(f"{archive}/data.pkl", buffer.getvalue())
+        out.writestr(f"{archive}/data.pkl", data)
         out.writestr(f"{archive}/byteorder", byteorder)
         for key, storage in storages.items():
             if key != drop_storage:
-                values = storage.values
-                if _dtype_name(values) != "bfloat16":
-                    values = values.astype(values.dtype.newbyteorder(order))
-                elif byteorder == "big":
-                    values = values.byteswap()
-                out.writestr(f"{archive}/data/{key}", values.tobytes())
+                out.writestr(f"{archive}/data/{key}", _storage_bytes(storage.values, byteorder))
         out.writestr(f"{archive}/version", "3\n")
+    return path
+
+
+def write_torch_legacy(path, obj, *, byteorder="little", truncate=0):
+    """torch.save(obj, path, _use_new_zipfile_serialization=False): magic number, protocol
+    version, sys_info, the object, the storage keys, then each storage's element count and
+    bytes. truncate: bytes cut off the end (a damaged file)."""
+    storages = {}
+    data = _pickle(obj, storages, legacy=True)
+    order = "<" if byteorder == "little" else ">"
+    parts = [pickle.dumps(0x1950A86A20F9469CFC6C, protocol=2), pickle.dumps(1001, protocol=2),
+             pickle.dumps({"protocol_version": 1001, "little_endian": byteorder == "little",
+                           "type_sizes": {"short": 2, "int": 4, "long": 4}}, protocol=2),
+             data, pickle.dumps(list(storages), protocol=2)]
+    for storage in storages.values():
+        parts.append(np.array(storage.values.size, order + "i8").tobytes())
+        parts.append(_storage_bytes(storage.values, byteorder))
+    body = b"".join(parts)
+    with open(path, "wb") as out:
+        out.write(body[:len(body) - truncate])
     return path
 
 
