@@ -119,7 +119,8 @@ def _read_storages(f, path, keys, storages, order) -> dict:
         if numel != storage.numel:
             raise ValueError(f"{path}: storage {key!r} holds {numel} elements, its tensors say "
                              f"{storage.numel} — a damaged file")
-        raw = f.read(numel * dtype.itemsize)
+        left = os.fstat(f.fileno()).st_size - f.tell()
+        raw = f.read(numel * dtype.itemsize) if numel * dtype.itemsize <= left else b""
         if len(raw) < numel * dtype.itemsize:
             raise ValueError(f"{path}: truncated in storage {key!r}")
         array = np.frombuffer(raw, dtype=dtype, count=numel)

@@ -51,12 +51,13 @@ class ZipUnpickler(TensorUnpickler):
         return view_of_storage(storage, storage_offset, size, stride)
 
     def _read_storage(self, storage_type, key: str, numel: int) -> np.ndarray:
-        try:
-            raw = self.archive.read(f"{self.prefix}data/{key}")
+        dtype = storage_type.dtype
+        try:  # read no more than the storage needs (a record may not be what it claims)
+            with self.archive.open(f"{self.prefix}data/{key}") as record:
+                raw = record.read(numel * dtype.itemsize)
         except KeyError:
             raise ValueError(f"{self.path}: storage {key!r} is missing from the archive — a "
                              "damaged or truncated file") from None
-        dtype = storage_type.dtype
         if len(raw) < numel * dtype.itemsize:
             raise ValueError(f"{self.path}: storage {key!r} has {len(raw):,} bytes, "
                              f"{numel * dtype.itemsize:,} expected — a damaged file")
