@@ -31,7 +31,7 @@ from mrcnn_tf.weights.formats import check_format, describe_kind
 from mrcnn_tf.weights.published import (  # noqa: F401 (COCO, cache_dir, ...: public here too)
     COCO, PUBLISHED, TORCHVISION_V1, TORCHVISION_V2, Digest, PublishedWeights, cache_dir,
     cached_path, published)
-from mrcnn_tf.weights.verify import cached_digest, remember_digest
+from mrcnn_tf.weights.verify import cached_digest, recorded_digest, remember_digest
 
 CHUNK_BYTES = 1 << 20
 TIMEOUT_SECONDS = 60  # per network operation, not for the whole download
@@ -62,7 +62,7 @@ def fetch(name="coco", *, directory=None, url=None, expected_size=None, expected
         spec = dataclasses.replace(spec, digest=Digest.parse(expected_digest))
     target = Path(directory or cache_dir()) / spec.filename
     if not force and target.exists():
-        _check_cached(spec, target)
+        _check_cached(spec, target, progress)
         return target
     url = url or os.environ.get(spec.url_env) or spec.url
     created = _make_folders(target.parent)
@@ -107,7 +107,7 @@ def next_steps(spec: PublishedWeights, target: Path) -> str:
             f"hand and put it at {target}")
 
 
-def _check_cached(spec: PublishedWeights, target: Path) -> None:
+def _check_cached(spec: PublishedWeights, target: Path, progress: bool) -> None:
     """DownloadError unless the cached file has the published size and digest."""
     ways_out = (f"It was left as it is. Delete or move it and run again to download "
                 f"{spec.filename}, run 'mrcnn-tf weights fetch {spec.name} --force' to download "
@@ -116,6 +116,9 @@ def _check_cached(spec: PublishedWeights, target: Path) -> None:
     if size != spec.size:
         raise DownloadError(f"{target} is in the weights cache but it is {size:,} bytes, and "
                             f"the published {spec.filename} is {spec.size:,} bytes. {ways_out}")
+    if progress and recorded_digest(target, spec.digest.algorithm) is None:
+        print(f"checking the {spec.digest.algorithm.upper()} of {target} (once)",
+              file=sys.stderr)
     digest = cached_digest(target, spec.digest.algorithm)
     if not spec.digest.matches(digest):
         raise DownloadError(f"{target} is in the weights cache with the right size but its "

@@ -24,9 +24,12 @@ def place(home, body: bytes):
     return path
 
 
-def test_a_file_placed_by_hand_is_verified_once_and_remembered(home):
+def test_a_file_placed_by_hand_is_verified_once_and_remembered(home, capsys):
     path = place(home, BODY)
     assert fetch_module.fetch("coco", url=NO_SERVER, **THE_FILE) == path
+    assert f"checking the MD5 of {path} (once)" in capsys.readouterr().err
+    assert fetch_module.fetch("coco", url=NO_SERVER, **THE_FILE) == path
+    assert capsys.readouterr().err == "", "the second run uses the remembered digest"
     record = json.loads(sidecar_path(path).read_text())
     stat = path.stat()
     assert record == {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "algorithm": "md5",
