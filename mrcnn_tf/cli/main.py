@@ -17,6 +17,10 @@ from mrcnn_tf import __version__
 COMMANDS = {
     "detect": ("mrcnn_tf.cli.detect",
                "detect objects in images; write annotated pictures, cut-outs, JSON"),
+    "detect-beam": ("mrcnn_tf.cli.detect_beam",
+                    "segment many images on Apache Beam (local, Dataflow, Flink, Spark)"),
+    "merge-results": ("mrcnn_tf.cli.merge_results",
+                      "merge detect-beam's JSON-line shards into one COCO results file"),
     "video": ("mrcnn_tf.cli.video", "detect and track objects in a video file or camera"),
     "export": ("mrcnn_tf.cli.export", "export a SavedModel for TensorFlow Serving"),
     "evaluate": ("mrcnn_tf.cli.evaluate", "COCO mAP of a model on an annotated image folder"),

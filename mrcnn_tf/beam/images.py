@@ -1,0 +1,59 @@
+"""Images in a Beam pipeline: decode file bytes, check them, and the shape they mold to.
+
+An image is numpy RGB uint8/uint16 [H, W, 3] or grayscale [H, W] as the file holds it
+(``MaskRCNN.detect`` accepts both). The molded shape is (height, width) of the padded image the
+model sees (``inference.preprocessing.mold_inputs``), without resizing anything.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from mrcnn_tf.inference.images import normalize_image
+from mrcnn_tf.inference.preprocessing import resize_scale
+
+
+class ImageDecodeError(ValueError):
+    """File bytes that are not an image detect() can take; the message says why."""
+
+
+def decode_image(data: bytes) -> np.ndarray:
+    """Decode encoded image bytes (JPEG, PNG, TIFF, ... as OpenCV reads them) to RGB [H, W, 3]
+    or grayscale [H, W], in the file's depth (uint8 or uint16); EXIF orientation applied,
+    alpha dropped. Raises ImageDecodeError with a short reason."""
+    import cv2
+
+    if not data:
+        raise ImageDecodeError("empty file")
+    try:
+        image = cv2.imdecode(np.frombuffer(data, np.uint8),
+                             cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
+    except cv2.error:
+        image = None
+    if image is None or image.size == 0:
+        raise ImageDecodeError("not a readable image (corrupt, truncated or unsupported format)")
+    if image.ndim == 3 and image.shape[2] == 4:
+        image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGB)
+    elif image.ndim == 3 and image.shape[2] == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    try:
+        normalize_image(image, 0)  # the checks detect() makes, so bad images fail here
+    except ValueError as err:
+        raise ImageDecodeError(str(err).replace("image[0]: ", "")) from None
+    return image
+
+
+def molded_shape(height: int, width: int, config) -> tuple:
+    """(height, width) of the molded image for an input of height x width under the Config's
+    IMAGE_RESIZE_MODE, IMAGE_MIN_DIM, IMAGE_MAX_DIM and IMAGE_MIN_SCALE ("square": always
+    IMAGE_MAX_DIM x IMAGE_MAX_DIM; "pad64" / "fit64": the resized sides rounded up to
+    multiples of 64; "none": the input's size)."""
+    mode = config.IMAGE_RESIZE_MODE
+    if mode == "square":
+        return config.IMAGE_MAX_DIM, config.IMAGE_MAX_DIM
+    scale = resize_scale(height, width, min_dim=config.IMAGE_MIN_DIM,
+                         max_dim=config.IMAGE_MAX_DIM, min_scale=config.IMAGE_MIN_SCALE,
+                         mode=mode)
+    h, w = (round(height * scale), round(width * scale)) if scale != 1 else (height, width)
+    if mode in ("pad64", "fit64"):
+        return -(-h // 64) * 64, -(-w // 64) * 64
+    return h, w
