@@ -99,14 +99,20 @@ def test_grpc_answer_matches_detect(client, server, image_files, references):
 
 
 def test_client_prints_and_draws(client, server, image_files, references, tmp_path):
+    """The client prints and draws what the server answered (that the answer agrees with
+    detect() is the two tests above: counts from two graphs may differ by a borderline
+    detection on another CPU, so they are not compared here)."""
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         status = client.main([str(p) for p in image_files] + [
             "--rest", f"http://127.0.0.1:{server[0]}", "--out", str(tmp_path)])
     assert status == 0
-    for path, reference in zip(image_files, references(BATCH)):
-        count = len(reference["class_ids"])
-        assert f"{path}: {count} detections" in printed.getvalue()
+    encoded, images = zip(*(client.read_image(path) for path in image_files))
+    answer = client.predict_rest(f"http://127.0.0.1:{server[0]}", "mask_rcnn",
+                                 client.rest_request_body(encoded))
+    answered = results_from_serving(answer, [im.shape for im in images])
+    for path, result, reference in zip(image_files, answered, references(BATCH)):
+        assert f"{path}: {len(result['class_ids'])} detections" in printed.getvalue()
         drawn = cv2.imread(str(tmp_path / f"{path.stem}.png"))
         assert drawn is not None and drawn.shape == reference["masks"].shape[:2] + (3,)
 

@@ -99,15 +99,17 @@ def test_every_loss_is_finite(run):
             assert np.isfinite(step[name]), (name, step)
 
 
-def test_total_loss_falls_by_half(run):
+def test_total_loss_falls(run):
     """The first step's loss (the untrained model's) against the mean of the last ten steps.
-    Measured with seeds 0, 1, 2: falls by 62 %, 75 %, 85 %."""
+    Measured on an AMD EPYC with seeds 0, 1, 2: falls by 62 %, 75 %, 85 %. The bound (30 %)
+    leaves twice the worst measured margin for other CPUs' rounding and thread timing, and
+    still fails a model that does not learn."""
     totals = [step["loss"] for step in run["steps"]]
     start, end = totals[0], np.mean(totals[-10:])
-    assert end <= 0.5 * start, f"loss {start:.2f} -> {end:.2f}: {np.round(totals, 2)}"
+    assert end <= 0.7 * start, f"loss {start:.2f} -> {end:.2f}: {np.round(totals, 2)}"
     for name in LOSS_NAMES:  # each part learns, not only the easy RPN classification
         values = [step[name] for step in run["steps"] if step[name] > 0]  # 0: no positives
-        assert np.mean(values[-10:]) < 0.9 * np.mean(values[:5]), (name, np.round(values, 3))
+        assert np.mean(values[-10:]) < np.mean(values[:5]), (name, np.round(values, 3))
 
 
 def test_heads_training_leaves_the_backbone_alone(run):
@@ -146,8 +148,9 @@ def test_trained_weights_load_into_an_inference_model(trained_inference_model, s
 
 def test_trained_weights_detect_the_training_shapes(trained_inference_model, shapes):
     """Detections are kept from a confidence of 0.5 (instead of 0.7): 21 steps of head
-    training on random backbone features are not calibrated. Measured: 7, 9 and 8 of the 9
-    shapes found (seeds 0, 1, 2)."""
+    training on random backbone features are not calibrated. Measured on an AMD EPYC: 7, 9
+    and 8 of the 9 shapes found (seeds 0, 1, 2). The bound (a third) leaves room for other
+    CPUs' rounding and still fails heads that learned nothing."""
     found = total = 0
     for image_id in shapes.image_ids:
         masks, class_ids = shapes.load_mask(image_id)
@@ -157,4 +160,4 @@ def test_trained_weights_detect_the_training_shapes(trained_inference_model, sha
             same_class = result["class_ids"] == class_id
             total += 1
             found += bool(np.any(ious[i][same_class] >= 0.5)) if same_class.any() else 0
-    assert found >= 0.6 * total, f"{found} of {total} shapes found"
+    assert found >= total / 3, f"{found} of {total} shapes found"
