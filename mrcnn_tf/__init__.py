@@ -11,8 +11,8 @@ running ``mrcnn-tf --help``) does not load TensorFlow.
 """
 import importlib
 
-from mrcnn_tf.class_names import COCO_CLASS_NAMES
-from mrcnn_tf.config import CocoConfig, Config
+from mrcnn_tf.class_names import COCO_CLASS_NAMES, TORCHVISION_COCO_CLASS_NAMES
+from mrcnn_tf.config import CocoConfig, Config, TorchvisionConfig
 
 __version__ = "0.1.0"
 
@@ -26,7 +26,8 @@ _LAZY = {
     "visualize": ("mrcnn_tf.visualize", None),
 }
 
-__all__ = ["COCO_CLASS_NAMES", "CocoConfig", "Config", "__version__", *_LAZY]
+__all__ = ["COCO_CLASS_NAMES", "CocoConfig", "Config", "TORCHVISION_COCO_CLASS_NAMES",
+           "TorchvisionConfig", "__version__", *_LAZY]
 
 
 def __getattr__(name):

@@ -21,3 +21,10 @@ COCO_CATEGORY_IDS = (
     56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 67, 70, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 84,
     85, 86, 87, 88, 89, 90,
 )
+
+# torchvision's COCO detection models (maskrcnn_resnet50_fpn and _v2): the label is the COCO
+# category id itself, so the list has 91 entries, "BG" (torchvision's "__background__") at 0
+# and "N/A" at the ids COCO does not use (12, 26, 29, 30, 45, 66, 68, 69, 71, 83).
+TORCHVISION_COCO_CLASS_NAMES = tuple(
+    ["BG"] + [COCO_CLASS_NAMES[1 + COCO_CATEGORY_IDS.index(i)] if i in COCO_CATEGORY_IDS
+              else "N/A" for i in range(1, 91)])

@@ -19,7 +19,9 @@ import difflib
 import numpy as np
 
 BACKBONES = ("resnet50", "resnet101")
-RESIZE_MODES = ("square", "pad64", "fit64", "none", "crop")
+RESIZE_MODES = ("square", "pad64", "fit64", "none", "crop", "torchvision")
+# Model families: matterport's Mask R-CNN, or torchvision's maskrcnn_resnet50_fpn (v1) / _v2.
+ARCHITECTURES = ("matterport", "torchvision_v1", "torchvision_v2")
 COMPUTE_DTYPES = ("float32", "bfloat16", "float16")
 # Fields computed from the others; they may not be set directly.
 DERIVED_FIELDS = ("BATCH_SIZE", "IMAGE_SHAPE", "IMAGE_META_SIZE")
@@ -39,6 +41,10 @@ class Config:
     STEPS_PER_EPOCH = 1000
     VALIDATION_STEPS = 50
 
+    # Model family: "matterport" (this package's layer names, matterport's weights) or
+    # "torchvision_v1" / "torchvision_v2" (torchvision's maskrcnn_resnet50_fpn / _v2 state
+    # dicts; use TorchvisionConfig for torchvision's defaults).
+    ARCHITECTURE = "matterport"
     BACKBONE = "resnet101"  # "resnet50", "resnet101" or a callable (see modeling.backbone)
     COMPUTE_BACKBONE_SHAPE = None  # unused: backbone shapes follow BACKBONE_STRIDES
     BACKBONE_STRIDES = [4, 8, 16, 32, 64]  # strides of P2..P6 relative to the input
@@ -72,6 +78,9 @@ class Config:
     IMAGE_MIN_SCALE = 0
     IMAGE_CHANNEL_COUNT = 3
     MEAN_PIXEL = np.array([123.7, 116.8, 103.9])  # RGB, subtracted from every pixel
+    # RGB, 0-255 units: the torchvision family divides the mean-subtracted pixels by it
+    # (matterport's family does not normalize and ignores it)
+    PIXEL_STD = np.array([1.0, 1.0, 1.0])
 
     TRAIN_ROIS_PER_IMAGE = 200
     ROI_POSITIVE_RATIO = 0.33
@@ -122,7 +131,7 @@ class Config:
             # a function assigned in a subclass body (BACKBONE = my_backbone) is the function,
             # not a method of the config
             self.BACKBONE = self.BACKBONE.__func__
-        for name in ("MEAN_PIXEL", "RPN_BBOX_STD_DEV", "BBOX_STD_DEV"):
+        for name in ("MEAN_PIXEL", "PIXEL_STD", "RPN_BBOX_STD_DEV", "BBOX_STD_DEV"):
             setattr(self, name, np.asarray(getattr(self, name), dtype=np.float64))
         self.BATCH_SIZE = self.IMAGES_PER_GPU * self.GPU_COUNT
         side = self.IMAGE_MIN_DIM if self.IMAGE_RESIZE_MODE == "crop" else self.IMAGE_MAX_DIM
@@ -167,6 +176,17 @@ class Config:
             fail("BACKBONE", f"must be one of {', '.join(BACKBONES)} or a callable")
         if self.IMAGE_RESIZE_MODE not in RESIZE_MODES:
             fail("IMAGE_RESIZE_MODE", f"must be one of {', '.join(RESIZE_MODES)}")
+        if self.ARCHITECTURE not in ARCHITECTURES:
+            fail("ARCHITECTURE", f"must be one of {', '.join(ARCHITECTURES)}")
+        torchvision = self.ARCHITECTURE != "matterport"
+        if torchvision != (self.IMAGE_RESIZE_MODE == "torchvision"):
+            fail("IMAGE_RESIZE_MODE", "the torchvision architectures need resize mode "
+                 "'torchvision' and only they take it (see TorchvisionConfig)")
+        if torchvision and self.BACKBONE != "resnet50":
+            fail("BACKBONE", "the torchvision architectures are ResNet-50 ('resnet50')")
+        if torchvision and (self.PIXEL_STD.shape != (self.IMAGE_CHANNEL_COUNT,)
+                            or not (self.PIXEL_STD > 0).all()):
+            fail("PIXEL_STD", f"needs one positive value per channel ({self.IMAGE_CHANNEL_COUNT})")
         if self.COMPUTE_DTYPE not in COMPUTE_DTYPES:
             fail("COMPUTE_DTYPE", f"must be one of {', '.join(COMPUTE_DTYPES)}")
         if self.IMAGE_RESIZE_MODE == "square" and self.IMAGE_MAX_DIM % 64:
@@ -216,6 +236,34 @@ class CocoConfig(Config):
 
     NAME = "coco"
     NUM_CLASSES = 81
+
+
+class TorchvisionConfig(Config):
+    """torchvision's maskrcnn_resnet50_fpn defaults (COCO, 91-entry label space): short side
+    800 and long side at most 1333 (padded to a multiple of 32), ImageNet mean/std, per-level
+    pre-NMS top 1000 (PRE_NMS_LIMIT, per level in this family), box score threshold 0.05,
+    NMS 0.5, 100 detections. ARCHITECTURE "torchvision_v2" selects maskrcnn_resnet50_fpn_v2.
+    RPN_ANCHOR_RATIOS are height / width here (torchvision's convention)."""
+
+    NAME = "torchvision_coco"
+    ARCHITECTURE = "torchvision_v1"
+    BACKBONE = "resnet50"
+    NUM_CLASSES = 91
+    IMAGES_PER_GPU = 1
+    IMAGE_RESIZE_MODE = "torchvision"
+    IMAGE_MIN_DIM = 800
+    IMAGE_MAX_DIM = 1333
+    MEAN_PIXEL = np.array([0.485, 0.456, 0.406]) * 255.0
+    PIXEL_STD = np.array([0.229, 0.224, 0.225]) * 255.0
+    RPN_ANCHOR_RATIOS = [0.5, 1.0, 2.0]
+    RPN_BBOX_STD_DEV = np.array([1.0, 1.0, 1.0, 1.0])
+    BBOX_STD_DEV = np.array([0.1, 0.1, 0.2, 0.2])  # BoxCoder weights (10, 10, 5, 5)
+    PRE_NMS_LIMIT = 1000
+    POST_NMS_ROIS_INFERENCE = 1000
+    RPN_NMS_THRESHOLD = 0.7
+    DETECTION_MIN_CONFIDENCE = 0.05
+    DETECTION_NMS_THRESHOLD = 0.5
+    DETECTION_MAX_INSTANCES = 100
 
 
 def _unknown_message(name: str, valid: list[str]) -> str:

@@ -32,7 +32,12 @@ class MaskRCNN:
         if mode == "training":
             self._build_training(strategy)
             return
-        self.keras_model = build_inference_model(config)
+        if config.ARCHITECTURE == "matterport":
+            self.keras_model = build_inference_model(config)
+        else:
+            from mrcnn_tf.modeling.torchvision_rcnn import build_torchvision_model
+
+            self.keras_model = build_torchvision_model(config)
         self._detector = Detector(self.keras_model, config)
 
     @classmethod
@@ -43,10 +48,26 @@ class MaskRCNN:
         path: the ``.h5`` file. BACKBONE and NUM_CLASSES are read from it (unless given in
         config_overrides or declared by config_class); every other field is config_class's
         (default Config) or from config_overrides (see weights.info.config_from_weights).
+        A torchvision ``maskrcnn_resnet50_fpn`` / ``_v2`` state dict (.pth, .npz,
+        .safetensors) builds the torchvision family instead: ARCHITECTURE and NUM_CLASSES
+        from its keys, other fields TorchvisionConfig's (e.g. DETECTION_MIN_CONFIDENCE 0.05).
         Raises ValueError for an unknown or bad Config field, a file that does not tell its
         backbone or class count, or weights that do not fit the model; OSError when the file
         cannot be read.
         """
+        from mrcnn_tf.weights import torchvision_loader
+
+        if torchvision_loader.is_state_dict_file(path):
+            # torchvision's maskrcnn_resnet50_fpn / _v2 (.pth, .npz, .safetensors): the version
+            # and NUM_CLASSES come from the keys, other fields from TorchvisionConfig
+            from mrcnn_tf.weights.state_dict import read_state_dict
+
+            tensors = read_state_dict(path)
+            config = torchvision_loader.config_for_state_dict(
+                tensors, None if config_class is Config else config_class, **config_overrides)
+            model = cls(mode="inference", config=config)
+            torchvision_loader.load_state_dict(model.keras_model, tensors, path=path)
+            return model
         from mrcnn_tf.weights.info import config_from_weights
 
         config = config_from_weights(path, config_class=config_class, **config_overrides)
@@ -117,6 +138,10 @@ class MaskRCNN:
         Returns a weights.hdf5.LoadReport (also logged). In training mode, a checkpoint
         written by training also sets the log folder and epoch to resume from.
         """
+        if self.config.ARCHITECTURE != "matterport":  # a torchvision state dict
+            from mrcnn_tf.weights.torchvision_loader import load_file
+
+            return load_file(self.keras_model, filepath)
         report = hdf5.load_weights(self.keras_model, filepath, exclude=exclude, strict=strict)
         if self.mode == "training":
             self.set_log_dir(filepath)

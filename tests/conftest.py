@@ -8,7 +8,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest  # noqa: E402
 
-from tests.helpers import PARITY_DIR, make_weights  # noqa: E402
+from tests.helpers import PARITY_DIR, make_tv_weights, make_weights  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -56,3 +56,15 @@ def unwritable(tmp_path):
     folder.chmod(0o555)
     yield folder
     folder.chmod(0o755)
+
+
+@pytest.fixture(scope="session")
+def tv_v1_weights(parity_dir, tmp_path_factory):
+    """torchvision maskrcnn_resnet50_fpn state dict (.npz, seed 0), as in reference_tv_v1."""
+    return make_tv_weights("v1", tmp_path_factory.mktemp("tv_weights") / "tv_v1.npz")
+
+
+@pytest.fixture(scope="session")
+def tv_v2_weights(parity_dir, tmp_path_factory):
+    """torchvision maskrcnn_resnet50_fpn_v2 state dict (.npz, seed 0), as in reference_tv_v2."""
+    return make_tv_weights("v2", tmp_path_factory.mktemp("tv_weights") / "tv_v2.npz")

@@ -24,6 +24,31 @@ def make_weights(manifest_name: str, out_path, seed: int = 0):
     return Path(out_path)
 
 
+TV_DIR = PARITY_DIR / "torchvision"
+
+
+def make_tv_weights(version: str, out_path, seed: int = 0):
+    """Write torchvision Mask R-CNN weights ("v1" or "v2") as a state-dict .npz with
+    shared/parity/torchvision/make_tv_weights.py (about 180 MB)."""
+    spec = importlib.util.spec_from_file_location("make_tv_weights",
+                                                  TV_DIR / "make_tv_weights.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with open(TV_DIR / f"manifest_tv_{version}.json") as f:
+        np.savez(out_path, **module.make(json.load(f), seed))
+    return Path(out_path)
+
+
+def tv_reference_results(version: str, name: str) -> dict:
+    """torchvision's detections (reference_tv_<version>.npz) as a detect() result: boxes
+    (x1, y1, x2, y2) reordered to (y1, x1, y2, x2) and rounded to whole pixels."""
+    with np.load(TV_DIR / f"reference_tv_{version}.npz") as data:
+        boxes = data[f"{name}/boxes"]
+        return {"rois": np.round(boxes[:, [1, 0, 3, 2]]).astype(np.int32),
+                "class_ids": data[f"{name}/labels"].astype(np.int32),
+                "scores": data[f"{name}/scores"], "masks": data[f"{name}/masks"]}
+
+
 def reference_results(name: str) -> dict:
     """matterport's detections for a skimage image name, from reference_r101_coco.npz."""
     with np.load(PARITY_DIR / "reference_r101_coco.npz") as data:
