@@ -57,8 +57,10 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, weights_required: bo
     group = parser.add_argument_group("model options")
     group.add_argument("--weights", required=weights_required,
                        default=None if weights_required else "coco", metavar="PATH|coco",
-                       help="matterport-format .h5 weights file, or 'coco' for matterport's "
-                            "COCO weights, downloaded on first use"
+                       help="matterport-format .h5 weights file, a torchvision Mask R-CNN "
+                            "state dict (.pth, .npz, .safetensors), or 'coco' (matterport's "
+                            "COCO weights) / 'torchvision-v1' / 'torchvision-v2' (torchvision's "
+                            "COCO weights), downloaded on first use"
                             + ("" if weights_required else " (default: coco)")
                             + "; the backbone and class count are read from the file")
     if class_names:

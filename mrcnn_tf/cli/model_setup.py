@@ -19,6 +19,8 @@ import sys
 from pathlib import Path
 
 COCO_NUM_CLASSES = 81
+TORCHVISION_COCO_NUM_CLASSES = 91  # torchvision's COCO label space (category ids, "N/A" gaps)
+DEFAULT_DIMS = {"IMAGE_MAX_DIM": 1024, "IMAGE_MIN_DIM": 800}  # the parser's defaults
 
 
 class SetupError(Exception):
@@ -43,13 +45,16 @@ def read_class_names(path, num_classes: int) -> list:
 
 
 def class_names_for(num_classes: int, path=None) -> tuple:
-    """(class names, note or None): from the file, COCO's for 81 classes, else class_1..."""
-    from mrcnn_tf.class_names import COCO_CLASS_NAMES
+    """(class names, note or None): from the file, COCO's for 81 classes (matterport) or 91
+    (torchvision's label space), else class_1..."""
+    from mrcnn_tf.class_names import COCO_CLASS_NAMES, TORCHVISION_COCO_CLASS_NAMES
 
     if path is not None:
         return read_class_names(path, num_classes), None
     if num_classes == COCO_NUM_CLASSES:
         return list(COCO_CLASS_NAMES), None
+    if num_classes == TORCHVISION_COCO_NUM_CLASSES:
+        return list(TORCHVISION_COCO_CLASS_NAMES), None
     names = ["BG"] + [f"class_{i}" for i in range(1, num_classes)]
     return names, (f"the weights have {num_classes} classes and no --class-names file was "
                    "given: classes are named class_1, class_2, ...")
@@ -127,11 +132,15 @@ def choose_classes(args, *, command: str, quiet: bool) -> ModelClasses:
     return ModelClasses(names, keep)
 
 
-def config_overrides(args) -> dict:
+def config_overrides(args, family: str = "matterport") -> dict:
     """Config fields set by the model options: IMAGE_MAX_DIM, IMAGE_MIN_DIM (at most
-    IMAGE_MAX_DIM) and DETECTION_MIN_CONFIDENCE from args.min_score unless it is None."""
+    IMAGE_MAX_DIM) and DETECTION_MIN_CONFIDENCE from args.min_score unless it is None.
+    torchvision weights (family "torchvision") keep torchvision's 800 / 1333 sizes unless an
+    --image-*-dim other than the default is given."""
     overrides = {"IMAGE_MAX_DIM": args.image_max_dim,
                  "IMAGE_MIN_DIM": min(args.image_min_dim, args.image_max_dim)}
+    if family == "torchvision":
+        overrides = {k: v for k, v in overrides.items() if v != DEFAULT_DIMS[k]}
     if getattr(args, "min_score", None) is not None:
         overrides["DETECTION_MIN_CONFIDENCE"] = args.min_score
     return overrides
@@ -150,7 +159,8 @@ def load_from_args(args, *, command: str, quiet: bool, num_classes: int | None =
     if not quiet:
         print(f"mrcnn-tf {command}: weights {path} ({info.backbone}, {info.num_classes} "
               "classes)", file=sys.stderr)
-    return load_model(path, {**config_overrides(args), **config})
+    family = getattr(info, "family", "matterport")
+    return load_model(path, {**config_overrides(args, family), **config})
 
 
 def model_from_args(args, *, command: str, quiet: bool, **config) -> tuple:

@@ -102,3 +102,25 @@ def test_load_from_args_passes_the_options_as_config_overrides(r50_weights, monk
     with pytest.raises(SetupError, match="has NUM_CLASSES=81, expected 5"):
         model_setup.load_from_args(args, command="export", quiet=True, num_classes=5)
     assert len(requested) == 1
+
+
+def test_torchvision_class_names_for_91_classes():
+    from mrcnn_tf.class_names import TORCHVISION_COCO_CLASS_NAMES
+    from mrcnn_tf.cli.model_setup import class_names_for
+
+    names, note = class_names_for(91)
+    assert names == list(TORCHVISION_COCO_CLASS_NAMES) and note is None
+    assert names[1] == "person" and names[12] == "N/A" and names[90] == "toothbrush"
+
+
+def test_torchvision_weights_keep_torchvision_sizes_unless_asked():
+    import argparse
+
+    from mrcnn_tf.cli.model_setup import config_overrides
+
+    defaults = argparse.Namespace(image_max_dim=1024, image_min_dim=800, min_score=None)
+    assert config_overrides(defaults, "torchvision") == {}
+    assert config_overrides(defaults)["IMAGE_MAX_DIM"] == 1024
+    asked = argparse.Namespace(image_max_dim=640, image_min_dim=512, min_score=0.5)
+    assert config_overrides(asked, "torchvision") == {
+        "IMAGE_MAX_DIM": 640, "IMAGE_MIN_DIM": 512, "DETECTION_MIN_CONFIDENCE": 0.5}
