@@ -1,11 +1,14 @@
 """Video throughput and memory: frames/s of process_video on a 640x360 video.
 
-    python3 scripts/benchmark_video.py [--frames 10] [--memory-frames 1200]
+    python3 scripts/benchmark_video.py [--frames 40] [--repeats 3] [--memory-frames 1200]
                                        [--backbones resnet50,resnet101] [--dims 512,1024]
 
 For ResNet-50 and ResNet-101 at IMAGE_MAX_DIM 512 and 1024 it prints frames/s of the whole
 run, frames/s of the model alone, and the share of wall time spent outside the model
-(decoding, drawing, encoding, tracking, JSON), whose target is <= 10%. Then it runs
+(decoding, drawing, encoding, tracking, JSON), whose target is <= 10%. process_video picks
+its batch size by timing the first calls; a first run settles it, then ``--repeats`` runs
+with that batch size are timed and their medians printed (the machine is printed first).
+Then it runs
 ``--memory-frames`` (>= 1,000) frames through the pipeline (model on every
 ``--memory-every``-th frame) and prints the resident memory at the start and the end, which
 should stay flat.
@@ -37,6 +40,9 @@ sys.path.insert(0, str(REPO))
 
 import mrcnn_tf  # noqa: E402
 from mrcnn_tf.video import process_video, read_jsonl  # noqa: E402
+
+sys.path.insert(0, str(REPO / "scripts"))
+from benchmark_detect import machine_description  # noqa: E402
 
 PARITY_DIR = Path(os.environ.get("MRCNN_TF_PARITY_DIR", REPO.parent / "shared" / "parity"))
 MANIFESTS = {"resnet50": "manifest_r50.json", "resnet101": "manifest_r101.json"}
@@ -91,16 +97,23 @@ def build_model(backbone: str, max_dim: int, weights: Path, min_confidence: floa
     return model
 
 
-def throughput(model, video: Path, frames: int, folder: Path) -> dict:
+def _timed_run(model, video: Path, frames: int, folder: Path, batch_size) -> dict:
     jsonl = folder / "bench.jsonl"
     summary = process_video(model, video, folder / "bench.mp4", jsonl=jsonl,
                             class_names=mrcnn_tf.COCO_CLASS_NAMES, end=frames / FPS,
-                            progress=False, overwrite=True)
+                            batch_size=batch_size, progress=False, overwrite=True)
     detections = [len(r["detections"]) for r in read_jsonl(jsonl)]
     return {"fps": summary.speed, "model_fps": summary.frames_processed / summary.model_seconds,
             "outside": summary.outside_model_share, "writer": summary.writer_seconds,
             "seconds": summary.seconds, "dets": float(np.mean(detections)),
             "batch": summary.batch_size}
+
+
+def throughput(model, video: Path, frames: int, folder: Path, repeats: int) -> dict:
+    """Medians of ``repeats`` runs at the batch size a first (untimed) run settled on."""
+    batch = _timed_run(model, video, frames, folder, None)["batch"]
+    runs = [_timed_run(model, video, frames, folder, batch) for _ in range(repeats)]
+    return {key: float(np.median([r[key] for r in runs])) for key in runs[0]} | {"batch": batch}
 
 
 def memory_run(model, video: Path, frames: int, every: int, folder: Path) -> None:
@@ -134,7 +147,8 @@ def memory_run(model, video: Path, frames: int, every: int, folder: Path) -> Non
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=10, help="frames timed per model")
+    parser.add_argument("--frames", type=int, default=40, help="frames timed per run")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per model (median)")
     parser.add_argument("--backbones", default="resnet50,resnet101")
     parser.add_argument("--dims", default="512,1024", help="IMAGE_MAX_DIM values")
     parser.add_argument("--memory-frames", type=int, default=1200, help="0 to skip")
@@ -151,15 +165,16 @@ def main(argv=None) -> None:
         video = make_video(folder / "input.mp4", max(args.frames, args.memory_frames))
         given = {"resnet50": args.r50, "resnet101": args.r101}
         memory_model = None
-        print(f"{SIZE[0]}x{SIZE[1]} video at {FPS} fps, {args.frames} frames per model, "
-              f"DETECTION_MIN_CONFIDENCE {args.min_confidence}, {os.cpu_count()} CPUs\n")
+        print(machine_description())
+        print(f"{SIZE[0]}x{SIZE[1]} video at {FPS} fps, {args.frames} frames per run, median "
+              f"of {args.repeats} runs, DETECTION_MIN_CONFIDENCE {args.min_confidence}\n")
         print(f"{'backbone':10} {'max_dim':>7} {'frames/s':>9} {'model f/s':>10} "
               f"{'outside model':>14} {'writer s':>9} {'dets/frame':>11} {'batch':>6}")
         for backbone in args.backbones.split(","):
             weights = given[backbone] or make_weights(backbone, folder)
             for dim in (int(d) for d in args.dims.split(",")):
                 model = build_model(backbone, dim, weights, args.min_confidence)
-                r = throughput(model, video, args.frames, folder)
+                r = throughput(model, video, args.frames, folder, args.repeats)
                 flag = "ok" if r["outside"] <= TARGET_OUTSIDE_SHARE else "over 10%"
                 print(f"{backbone:10} {dim:7d} {r['fps']:9.2f} {r['model_fps']:10.2f} "
                       f"{r['outside']:10.1%} {flag:>3} {r['writer']:9.1f} {r['dets']:11.1f} "
