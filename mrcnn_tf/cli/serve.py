@@ -141,6 +141,14 @@ def check_port(host: str, port: int) -> str | None:
     return None
 
 
+def exposure_warning(host: str, api_key) -> str | None:
+    """The one-line warning for a server reachable from other machines without a key."""
+    if host in LOOPBACK or api_key:
+        return None
+    return (f"mrcnn-tf serve: warning: listening on {host}: the server has no "
+            "authentication, anyone who can reach the port can use it (--api-key KEY)")
+
+
 def run(args) -> int:
     """Run the server with parsed arguments; returns the exit status."""
     missing = missing_extra()
@@ -169,10 +177,9 @@ def run(args) -> int:
                              max_video_seconds=args.max_video_seconds)
     app = create_app(ModelService(model, max_batch=args.max_batch), settings,
                      page=not args.no_page)
-    if args.host not in LOOPBACK and settings.api_key is None:
-        print(f"mrcnn-tf serve: warning: listening on {args.host}: the server has no "
-              "authentication, anyone who can reach the port can use it (--api-key KEY)",
-              file=sys.stderr)
+    warning = exposure_warning(args.host, settings.api_key)
+    if warning:
+        print(warning, file=sys.stderr)
     url_host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"mrcnn-tf serve: http://{url_host}:{args.port}/ (page), /docs (API), /readyz once "
           "the model has warmed up; Ctrl-C stops", file=sys.stderr, flush=True)
