@@ -24,6 +24,7 @@ COMMANDS = {
     "video": ("mrcnn_tf.cli.video", "detect and track objects in a video file or camera"),
     "export": ("mrcnn_tf.cli.export", "export a SavedModel for TensorFlow Serving"),
     "evaluate": ("mrcnn_tf.cli.evaluate", "COCO mAP of a model on an annotated image folder"),
+    "serve": ("mrcnn_tf.cli.serve", "a web page and a REST API for a model (needs [serve])"),
     "weights": ("mrcnn_tf.cli.weights",
                 "download published weights (fetch) or describe a file (info)"),
 }
