@@ -60,11 +60,13 @@ class InferenceErrors(beam.DoFn):
         self.failed = Metrics.counter(COUNTERS_NAMESPACE, FAILED)
 
     def process(self, failure):
-        batch, (exc_type, exc_repr, _) = failure
-        name = getattr(exc_type, "__name__", str(exc_type))
+        batch, (exc_type, exc_repr, trace) = failure
+        lines = [line.strip() for line in "".join(trace or []).splitlines() if line.strip()]
+        # the traceback's last line is "Type: message"; repr(exception) if there is none
+        reason = lines[-1] if lines else f"{getattr(exc_type, '__name__', exc_type)}: {exc_repr}"
         for path, _image in batch:
             self.failed.inc()
-            yield error_record(path, f"detection failed ({name}: {exc_repr})")
+            yield error_record(path, f"detection failed ({reason})")
 
 
 class FormatResult(beam.DoFn):

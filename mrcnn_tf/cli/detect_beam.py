@@ -85,12 +85,21 @@ def _error(message: str) -> None:
 
 
 def unknown_pipeline_options(pipeline_args) -> list:
-    """The --options in pipeline_args that no Beam PipelineOptions class declares."""
+    """The options in pipeline_args that no Beam PipelineOptions class declares, as --NAME."""
+    import logging
+
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    known = set(PipelineOptions([]).get_all_options())
-    return [arg for arg in pipeline_args if arg.startswith("--")
-            and arg[2:].split("=", 1)[0].replace("-", "_") not in known]
+    options = PipelineOptions(list(pipeline_args))
+    logger = logging.getLogger("apache_beam.options.pipeline_options")
+    level = logger.level
+    logger.setLevel(logging.ERROR)  # Beam logs "Discarding unparseable args": we say it
+    try:
+        known = options.get_all_options()
+    finally:
+        logger.setLevel(level)
+    everything = options.get_all_options(retain_unknown_options=True)
+    return [f"--{name}" for name in everything if name not in known]
 
 
 def input_pattern(text: str) -> str:

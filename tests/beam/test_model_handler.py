@@ -89,6 +89,6 @@ def test_model_failures_are_error_lines_and_the_job_finishes(image_folder, tmp_p
               (json.loads(line) for line in open(glob.glob(f"{tmp_path}/f-errors-*")[0]))}
     assert sorted(errors) == sorted(good + [os.fspath(image_folder / CORRUPT)])
     for path in good:
-        assert errors[path] == ("detection failed (RuntimeError: RuntimeError('out of memory "
-                                "(a test model that always fails)'))")
+        assert errors[path] == ("detection failed (RuntimeError: out of memory (a test model "
+                                "that always fails))")
     assert open(glob.glob(f"{tmp_path}/f-detections-*")[0]).read() == ""
