@@ -4,6 +4,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import tempfile
 
 import numpy as np
 import pytest
@@ -12,12 +13,13 @@ import skimage.data
 pytest.importorskip("apache_beam", reason="needs the [beam] extra (pip install -e '.[test]')")
 
 import apache_beam as beam  # noqa: E402
+from apache_beam.io.localfilesystem import LocalFileSystem  # noqa: E402
 from apache_beam.testing import test_pipeline  # noqa: E402
 from apache_beam.testing.util import assert_that  # noqa: E402
 
 import mrcnn_tf  # noqa: E402
 from mrcnn_tf.beam.images import molded_shape  # noqa: E402
-from mrcnn_tf.beam.model_handler import MaskRCNNModelHandler  # noqa: E402
+from mrcnn_tf.beam.model_handler import MaskRCNNModelHandler, local_weights  # noqa: E402
 from mrcnn_tf.beam.pipeline import BeamDetectJob, _shape_batches, run  # noqa: E402
 from tests.beam.conftest import CORRUPT, good_images  # noqa: E402
 
@@ -92,3 +94,35 @@ def test_model_failures_are_error_lines_and_the_job_finishes(image_folder, tmp_p
         assert errors[path] == ("detection failed (RuntimeError: out of memory (a test model "
                                 "that always fails))")
     assert open(glob.glob(f"{tmp_path}/f-detections-*")[0]).read() == ""
+
+
+class PrefixedLocalFileSystem(LocalFileSystem):
+    """Beam's local filesystem under a URL scheme, standing in for gs:// in tests."""
+
+    PREFIX = "mrcnntest://"
+
+    @classmethod
+    def scheme(cls):
+        return "mrcnntest"
+
+    def match(self, patterns, limits=None):
+        return super().match([p[len(self.PREFIX):] for p in patterns], limits)
+
+    def open(self, path, *args, **kwargs):
+        return super().open(path[len(self.PREFIX):], *args, **kwargs)
+
+
+def test_remote_weights_are_copied_once_through_beam_filesystems(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    source = tmp_path / "bucket" / "w.h5"
+    source.parent.mkdir()
+    source.write_bytes(bytes(range(256)) * 50000)  # 12.8 MB: several read chunks
+    spec = f"{PrefixedLocalFileSystem.PREFIX}{source}"
+    copy = local_weights(spec)
+    assert copy.parent == tmp_path / "tmp" / "mrcnn_tf_beam" and copy.name.endswith("_w.h5")
+    assert copy.read_bytes() == source.read_bytes()
+    source.unlink()
+    assert local_weights(spec) == copy  # the copy is reused, the source not read again
+    assert [p.name for p in copy.parent.iterdir()] == [copy.name]  # no partial files left
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        local_weights(f"{PrefixedLocalFileSystem.PREFIX}{tmp_path}/bucket/other.h5")

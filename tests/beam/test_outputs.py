@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from mrcnn_tf.beam import outputs
 
@@ -24,6 +25,7 @@ def test_relative_names_keep_sub_folders_apart():
 
 
 def test_png_round_trip_through_filesystems(tmp_path):
+    pytest.importorskip("apache_beam", reason="needs the [beam] extra (pip install -e '.[test]')")
     rgba = np.random.default_rng(0).integers(0, 256, (5, 7, 4), dtype=np.uint8)
     path = f"{tmp_path}/new/folder/x.png"
     outputs.write_file(path, outputs.encode_png(rgba))
