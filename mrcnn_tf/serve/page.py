@@ -9,6 +9,7 @@ a zip). Video tab: a short clip through process_video, with a progress bar.
 """
 from __future__ import annotations
 
+import hmac
 import logging
 import os
 import tempfile
@@ -20,6 +21,7 @@ from mrcnn_tf.serve.service import ServiceBusy
 LOG = logging.getLogger("mrcnn_tf.serve")
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "images"
 EXAMPLE_SUFFIXES = (".jpg", ".jpeg", ".png")
+CACHE_SECONDS = 3600  # Gradio's copies of uploads and answers are removed after this
 
 
 def example_images() -> list:
@@ -39,6 +41,10 @@ def build_page(service, settings, downloads):
     def run_model(image):
         if image is None:
             raise gr.Error("no image: upload or paste one first")
+        height, width = image.shape[:2]
+        if height * width > settings.max_pixels:
+            raise gr.Error(f"the image is {width}x{height}: more than the server's limit of "
+                           f"{settings.max_pixels / 1e6:g} megapixels (--max-pixels)")
         try:
             result = service.detect([image], timeout=settings.timeout)[0]
         except ServiceBusy as err:
@@ -73,7 +79,8 @@ def build_page(service, settings, downloads):
         notice = browser_notice()
         return video, [video, jsonl], "\n\n".join(lines + ([notice] if notice else []))
 
-    with gr.Blocks(title="mrcnn_tf: Mask R-CNN", analytics_enabled=False) as page:
+    with gr.Blocks(title="mrcnn_tf: Mask R-CNN", analytics_enabled=False,
+                   delete_cache=(CACHE_SECONDS, CACHE_SECONDS)) as page:
         gr.Markdown("## Mask R-CNN instance segmentation\nUpload or paste an image; hover a "
                     "label to highlight its object. The REST API is documented at "
                     "[/docs](/docs).")
@@ -129,8 +136,10 @@ def mount_page(app, service, settings):
     page = build_page(service, settings, downloads)
     auth = None
     if settings.api_key is not None:
-        key = settings.api_key
-        auth = lambda user, password: password == key  # noqa: E731
+        key = settings.api_key.encode()
+
+        def auth(user, password):
+            return hmac.compare_digest(str(password).encode(), key)
     return gr.mount_gradio_app(app, page, path="/", auth=auth,
                                auth_message="Password: the server's API key" if auth else None,
                                allowed_paths=[str(SAMPLES)] if SAMPLES.is_dir() else None,
