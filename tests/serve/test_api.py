@@ -175,3 +175,31 @@ def test_page_is_mounted_at_the_root(service):
         assert page.status_code == 200 and "gradio" in page.text.lower()
         assert client.get("/v1/model").json()["num_classes"] == 81
         assert client.get("/docs").status_code == 200
+
+
+def test_with_an_api_key_the_page_asks_for_it_as_password(service):
+    from fastapi.testclient import TestClient
+
+    from mrcnn_tf.serve import ServeSettings, create_app
+
+    app = create_app(service, ServeSettings(class_names=COCO_CLASS_NAMES, api_key="s3cret"))
+    with TestClient(app) as client:
+        assert client.get("/config").status_code == 401  # the page's data needs the login
+        assert client.post("/login", data={"username": "me", "password": "nope"}
+                           ).status_code == 400
+        assert client.post("/login", data={"username": "me", "password": "s3cret"}
+                           ).status_code == 200
+        assert client.get("/config").status_code == 200
+
+
+def test_the_library_never_imports_the_command_line():
+    import ast
+    from pathlib import Path
+
+    import mrcnn_tf.serve
+
+    for path in Path(mrcnn_tf.serve.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not any(n.startswith("mrcnn_tf.cli") for n in names), path.name
