@@ -15,6 +15,8 @@ normalized to the original image (see export.outputs), ``detection_classes`` int
 (``mask_format="image"``, one image per request, checked at run time). Decoding, resizing,
 padding and mean subtraction happen inside the graph. The class names are also stored as
 ``assets/class_names.txt`` (one a line, index = class id) and as the ``class_names`` variable.
+The torchvision family (Config.ARCHITECTURE torchvision_v1 / _v2) exports through
+export.torchvision_serving with the same signatures and outputs.
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
-from mrcnn_tf.class_names import COCO_CLASS_NAMES
+from mrcnn_tf.class_names import COCO_CLASS_NAMES, TORCHVISION_COCO_CLASS_NAMES
 from mrcnn_tf.export.molding import MoldingSpec, mold_encoded_images, mold_image_batch
 from mrcnn_tf.export.names import (BYTES_INPUT, BYTES_SIGNATURE, CLASS_NAMES_ASSET, CONFIG_ASSET,
                                    INPUT_KINDS, MASK_FORMATS, MASKS, NUM_DETECTIONS,
@@ -127,6 +129,8 @@ def _check_arguments(config, version, input_kinds, max_detections, mask_format, 
     if not isinstance(max_detections, (int, np.integer)) or not 1 <= max_detections <= limit:
         raise ValueError(f"max_detections: expected an integer in 1..{limit} "
                          f"(Config.DETECTION_MAX_INSTANCES), got {max_detections!r}")
+    if class_names is None and config.NUM_CLASSES == len(TORCHVISION_COCO_CLASS_NAMES):
+        class_names = TORCHVISION_COCO_CLASS_NAMES
     if class_names is None:
         if config.NUM_CLASSES != len(COCO_CLASS_NAMES):
             raise ValueError(f"class_names: required for NUM_CLASSES={config.NUM_CLASSES} "
@@ -157,7 +161,11 @@ def export_saved_model(model, export_dir, *, version=1, input_kinds=INPUT_KINDS,
     Returns the version directory path (str).
     """
     config = model.config
-    MoldingSpec.from_config(config)
+    if config.ARCHITECTURE == "matterport":
+        MoldingSpec.from_config(config)
+        module_class = ServingModule
+    else:  # torchvision's family molds and runs each image at its own size
+        from mrcnn_tf.export.torchvision_serving import TorchvisionServingModule as module_class
     kinds, max_detections, class_names = _check_arguments(
         config, version, input_kinds, max_detections, mask_format, class_names)
     export_dir = os.path.abspath(os.fspath(export_dir))
@@ -168,9 +176,9 @@ def export_saved_model(model, export_dir, *, version=1, input_kinds=INPUT_KINDS,
     os.makedirs(export_dir, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=f".{version}.partial.", dir=export_dir)
     try:
-        module = ServingModule(model.keras_model, config, class_names=class_names,
-                               max_detections=max_detections, mask_format=mask_format,
-                               asset_dir=staging)
+        module = module_class(model.keras_model, config, class_names=class_names,
+                              max_detections=max_detections, mask_format=mask_format,
+                              asset_dir=staging)
         signatures = {}
         if "bytes" in kinds:
             signatures[BYTES_SIGNATURE] = module.signature("bytes")
