@@ -3,6 +3,8 @@
 
     python scripts/benchmark_detect.py                      # ResNet-101 and ResNet-50 at 1024
     python scripts/benchmark_detect.py --weights mask_rcnn_coco.h5 --backbones resnet101
+    python scripts/benchmark_detect.py --architecture torchvision_v2   # torchvision's Mask R-CNN
+    python scripts/benchmark_detect.py --architecture torchvision_v1 --weights FILE.pth
 
 Without --weights, deterministic weights are built with ../shared/parity/make_weights.py
 (numbers then depend a little on how many detections those weights give; COCO weights on
@@ -63,16 +65,33 @@ def parity_weights(backbone: str, folder: Path) -> Path:
     return out
 
 
+def torchvision_weights(architecture: str, folder: Path) -> Path:
+    sys.path.insert(0, str(PARITY / "torchvision"))
+    import numpy as np
+    import make_tv_weights
+    version = architecture.rsplit("_", 1)[-1]
+    manifest = PARITY / "torchvision" / f"manifest_tv_{version}.json"
+    out = folder / f"tv_{version}.npz"
+    if not out.exists():
+        np.savez(out, **make_tv_weights.make(json.loads(manifest.read_text()), 0))
+    return out
+
+
 def benchmark(backbone, weights, size, repeats, images, *, precision="float32",
-              mode="square", stages=False, min_confidence=0.7):
+              mode="square", stages=False, min_confidence=0.7, architecture="matterport"):
     import mrcnn_tf
-    config = mrcnn_tf.CocoConfig(BACKBONE=backbone, IMAGES_PER_GPU=1, IMAGE_MAX_DIM=size,
-                                 IMAGE_MIN_DIM=min(800, size), COMPUTE_DTYPE=precision,
-                                 IMAGE_RESIZE_MODE=mode,
-                                 DETECTION_MIN_CONFIDENCE=min_confidence)
     start = time.perf_counter()
-    model = mrcnn_tf.MaskRCNN(mode="inference", config=config)
-    model.load_weights(weights)
+    if architecture == "matterport":
+        config = mrcnn_tf.CocoConfig(BACKBONE=backbone, IMAGES_PER_GPU=1, IMAGE_MAX_DIM=size,
+                                     IMAGE_MIN_DIM=min(800, size), COMPUTE_DTYPE=precision,
+                                     IMAGE_RESIZE_MODE=mode,
+                                     DETECTION_MIN_CONFIDENCE=min_confidence)
+        model = mrcnn_tf.MaskRCNN(mode="inference", config=config)
+        model.load_weights(weights)
+    else:  # torchvision's sizes (800 / 1333) and resize rule; size and mode do not apply
+        model = mrcnn_tf.MaskRCNN.from_weights(weights, COMPUTE_DTYPE=precision,
+                                               DETECTION_MIN_CONFIDENCE=min_confidence)
+        backbone, size, mode = architecture, model.config.IMAGE_MAX_DIM, "tv"
     build = time.perf_counter() - start
     start = time.perf_counter()
     model.detect([images[0]])
@@ -103,6 +122,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backbones", default="resnet101,resnet50")
     parser.add_argument("--weights", help="a weights file (else built from ../shared/parity)")
+    parser.add_argument("--architecture", default="matterport",
+                        choices=("matterport", "torchvision_v1", "torchvision_v2"),
+                        help="model family; torchvision_* time torchvision's Mask R-CNN "
+                             "(ResNet-50, short side 800, long side at most 1333)")
     parser.add_argument("--size", type=int, default=1024, help="IMAGE_MAX_DIM")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--precision", default="float32",
@@ -119,12 +142,13 @@ def main():
 
     if not args.one:  # each backbone in its own process, so peak RSS is its own
         print(f"machine: {machine_description()}", flush=True)
-        for backbone in args.backbones.split(","):
+        backbones = args.backbones.split(",") if args.architecture == "matterport" else ["resnet50"]
+        for backbone in backbones:
             subprocess.run([sys.executable, __file__, "--one", "--backbones", backbone,
                             "--size", str(args.size), "--repeats", str(args.repeats),
                             "--precision", args.precision, "--mode", args.mode,
                             "--min-confidence", str(args.min_confidence),
-                            "--images", args.images]
+                            "--images", args.images, "--architecture", args.architecture]
                            + (["--stages"] if args.stages else [])
                            + (["--weights", args.weights] if args.weights else []), check=True)
         return
@@ -132,10 +156,15 @@ def main():
     # images of different sizes in turn: steady latency must not include retracing
     images = [getattr(skimage.data, name)() for name in args.images.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
-        weights = args.weights or parity_weights(args.backbones, Path(tmp))
+        if args.weights:
+            weights = args.weights
+        elif args.architecture == "matterport":
+            weights = parity_weights(args.backbones, Path(tmp))
+        else:
+            weights = torchvision_weights(args.architecture, Path(tmp))
         benchmark(args.backbones, weights, args.size, args.repeats, images,
                   precision=args.precision, mode=args.mode, stages=args.stages,
-                  min_confidence=args.min_confidence)
+                  min_confidence=args.min_confidence, architecture=args.architecture)
 
 
 if __name__ == "__main__":
