@@ -181,8 +181,9 @@ def run(args) -> int:
     if warning:
         print(warning, file=sys.stderr)
     url_host = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"mrcnn-tf serve: http://{url_host}:{args.port}/ (page), /docs (API), /readyz once "
-          "the model has warmed up; Ctrl-C stops", file=sys.stderr, flush=True)
+    page = "no page (--no-page)" if args.no_page else "the page"
+    print(f"mrcnn-tf serve: http://{url_host}:{args.port}/: {page}, /docs: the API, /readyz: "
+          "200 once the model has warmed up; Ctrl-C stops", file=sys.stderr, flush=True)
     import uvicorn
 
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
