@@ -184,6 +184,8 @@ class Config:
                  "'torchvision' and only they take it (see TorchvisionConfig)")
         if torchvision and self.BACKBONE != "resnet50":
             fail("BACKBONE", "the torchvision architectures are ResNet-50 ('resnet50')")
+        if torchvision and self.IMAGE_CHANNEL_COUNT != 3:
+            fail("IMAGE_CHANNEL_COUNT", "the torchvision architectures take RGB images (3)")
         if torchvision and (self.PIXEL_STD.shape != (self.IMAGE_CHANNEL_COUNT,)
                             or not (self.PIXEL_STD > 0).all()):
             fail("PIXEL_STD", f"needs one positive value per channel ({self.IMAGE_CHANNEL_COUNT})")

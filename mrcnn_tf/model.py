@@ -30,6 +30,10 @@ class MaskRCNN:
         self.config = config
         self.model_dir = os.fspath(model_dir) if model_dir is not None else None
         if mode == "training":
+            if config.ARCHITECTURE != "matterport":
+                raise ValueError(f"Config.ARCHITECTURE={config.ARCHITECTURE!r}: training is "
+                                 "implemented for the 'matterport' family only; the "
+                                 "torchvision family runs inference")
             self._build_training(strategy)
             return
         if config.ARCHITECTURE == "matterport":

@@ -136,3 +136,30 @@ def test_display_prints_fields(capsys):
     assert lines["NUM_CLASSES"] == "3" and lines["NAME"] == "shapes"
     assert lines["BATCH_SIZE"] == "2" and lines["IMAGE_META_SIZE"] == "15"
     assert "DETECTION_MIN_CONFIDENCE" in lines
+
+
+def test_torchvision_config_defaults_and_checks():
+    import mrcnn_tf
+
+    config = mrcnn_tf.TorchvisionConfig(ARCHITECTURE="torchvision_v2")
+    assert (config.NUM_CLASSES, config.IMAGE_MIN_DIM, config.IMAGE_MAX_DIM) == (91, 800, 1333)
+    assert config.DETECTION_MIN_CONFIDENCE == 0.05 and config.DETECTION_NMS_THRESHOLD == 0.5
+    np.testing.assert_allclose(config.PIXEL_STD, [58.395, 57.12, 57.375])
+    with pytest.raises(ValueError, match="ARCHITECTURE.*must be one of"):
+        mrcnn_tf.TorchvisionConfig(ARCHITECTURE="torchvision_v3")
+    with pytest.raises(ValueError, match="IMAGE_RESIZE_MODE"):
+        mrcnn_tf.TorchvisionConfig(IMAGE_RESIZE_MODE="square", IMAGE_MAX_DIM=1024)
+    with pytest.raises(ValueError, match="IMAGE_RESIZE_MODE"):
+        mrcnn_tf.Config(NUM_CLASSES=2, IMAGE_RESIZE_MODE="torchvision")
+    with pytest.raises(ValueError, match="BACKBONE"):
+        mrcnn_tf.TorchvisionConfig(BACKBONE="resnet101")
+    with pytest.raises(ValueError, match="PIXEL_STD"):
+        mrcnn_tf.TorchvisionConfig(PIXEL_STD=[1.0, 0.0, 1.0])
+
+
+def test_torchvision_family_does_not_train(tmp_path):
+    import mrcnn_tf
+
+    with pytest.raises(ValueError, match="training is implemented for the 'matterport'"):
+        mrcnn_tf.MaskRCNN(mode="training", config=mrcnn_tf.TorchvisionConfig(),
+                          model_dir=tmp_path)
