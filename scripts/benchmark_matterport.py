@@ -8,8 +8,11 @@ It needs its own environment (PixelLib's code runs on tf-keras, the legacy Keras
     /tmp/pl/bin/pip install --no-deps pixellib==0.7.1 && /tmp/pl/bin/pip install "tf-keras==2.21.*" imantics
     /tmp/pl/bin/python scripts/benchmark_matterport.py WEIGHTS.h5
 
-Weights are loaded with tf-keras's own HDF5 reader (``by_name=True``), since PixelLib's
-``load_weights`` leaves them random on TensorFlow >= 2.16.
+Weights are loaded with tf-keras's own HDF5 reader and every layer is checked to hold the
+file's values before anything is timed (matterport_reference.build_matterport_model): PixelLib's
+own ``load_weights`` leaves them random on TensorFlow >= 2.16, and random weights detect other
+things and so do other work. The detections per image are printed beside the times; compare
+them with benchmark_detect.py's (same weights, images and thresholds) before reading a ratio.
 """
 from __future__ import annotations
 
@@ -17,9 +20,12 @@ import argparse
 import os
 import resource
 import statistics
+import sys
 import time
+from pathlib import Path
 
-os.environ["TF_USE_LEGACY_KERAS"] = "1"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from matterport_reference import IMAGES, build_matterport_model, skimage_image  # noqa: E402
 
 
 def main():
@@ -28,30 +34,25 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
 
-    import skimage.data
-    from pixellib.instance import mask_rcnn
-    from pixellib.instance.config import Config
-
-    config = Config(BACKBONE="resnet101", NUM_CLASSES=81, class_names=["BG"] + ["c"] * 80,
-                    IMAGES_PER_GPU=1, IMAGE_MAX_DIM=1024, IMAGE_MIN_DIM=800,
-                    DETECTION_MIN_CONFIDENCE=0.7, IMAGE_RESIZE_MODE="square", GPU_COUNT=1)
     start = time.perf_counter()
-    model = mask_rcnn.MaskRCNN(mode="inference", config=config, model_dir=os.getcwd())
-    model.keras_model.load_weights(args.weights, by_name=True)
+    model = build_matterport_model(args.weights)
     build = time.perf_counter() - start
-    images = [skimage.data.astronaut(), skimage.data.coffee(), skimage.data.chelsea()]
+    images = [skimage_image(name) for name in IMAGES]
     start = time.perf_counter()
     model.detect([images[0]])
     first = time.perf_counter() - start
-    times = []
+    times, counts = [], {}
     for i in range(args.repeats):
         start = time.perf_counter()
-        model.detect([images[i % len(images)]])
+        result = model.detect([images[i % len(images)]])[0]
         times.append(time.perf_counter() - start)
+        counts[IMAGES[i % len(images)]] = len(result["class_ids"])
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{os.cpu_count()} CPUs; weights verified loaded")
     print(f"matterport (PixelLib 0.7.1) resnet101 1024  build+load {build:6.1f} s  first call "
           f"{first:6.1f} s  steady median {statistics.median(times):6.2f} s (min {min(times):.2f},"
           f" max {max(times):.2f}, {args.repeats} runs)  peak RSS {rss:,.0f} MB")
+    print("detections per image: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
 if __name__ == "__main__":

@@ -49,9 +49,14 @@ def tv_reference_results(version: str, name: str) -> dict:
                 "scores": data[f"{name}/scores"], "masks": data[f"{name}/masks"]}
 
 
-def reference_results(name: str) -> dict:
-    """matterport's detections for a skimage image name, from reference_r101_coco.npz."""
-    with np.load(PARITY_DIR / "reference_r101_coco.npz") as data:
+# matterport's detections made on this machine by scripts/matterport_reference.py (optional)
+SAME_MACHINE_REFERENCE = os.environ.get("MRCNN_TF_PARITY_REFERENCE")
+
+
+def reference_results(name: str, path=None) -> dict:
+    """matterport's detections for a skimage image name, from reference_r101_coco.npz (or
+    the file at path, in the same layout)."""
+    with np.load(path or PARITY_DIR / "reference_r101_coco.npz") as data:
         return {key: data[f"{name}/{key}"] for key in ("rois", "class_ids", "scores", "masks")}
 
 

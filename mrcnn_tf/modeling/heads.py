@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from keras import layers
 
-from mrcnn_tf.layers import MergeRoiAxis, PyramidROIAlign, SplitRoiAxis, WindowConv2D
+from mrcnn_tf.layers import (FusedBatchNorm, MergeRoiAxis, PyramidROIAlign, SplitRoiAxis,
+                             WindowConv2D)
 from mrcnn_tf.modeling.resnet import BN_EPSILON
 
 
 def _conv_bn_relu(x, filters, kernel, name, bn_name, train_bn, padding="valid",
                   conv=layers.Conv2D):
     x = conv(filters, kernel, padding=padding, name=name)(x)
-    x = layers.BatchNormalization(epsilon=BN_EPSILON, name=bn_name)(x, training=train_bn)
+    x = FusedBatchNorm(epsilon=BN_EPSILON, name=bn_name)(x, training=train_bn)
     return layers.Activation("relu")(x)
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from keras import layers
 
+from mrcnn_tf.layers import FusedBatchNorm
+
 STAGE4_BLOCKS = {"resnet50": 6, "resnet101": 23}
 BN_EPSILON = 1e-3
 
@@ -20,16 +22,16 @@ def _bottleneck(x, filters, stage, block, *, strides=1, project=False, train_bn=
     conv = f"res{stage}{block}_branch"
     bn = f"bn{stage}{block}_branch"
     y = layers.Conv2D(f1, 1, strides=strides, name=conv + "2a")(x)
-    y = layers.BatchNormalization(epsilon=BN_EPSILON, name=bn + "2a")(y, training=train_bn)
+    y = FusedBatchNorm(epsilon=BN_EPSILON, name=bn + "2a")(y, training=train_bn)
     y = layers.Activation("relu")(y)
     y = layers.Conv2D(f2, 3, padding="same", name=conv + "2b")(y)
-    y = layers.BatchNormalization(epsilon=BN_EPSILON, name=bn + "2b")(y, training=train_bn)
+    y = FusedBatchNorm(epsilon=BN_EPSILON, name=bn + "2b")(y, training=train_bn)
     y = layers.Activation("relu")(y)
     y = layers.Conv2D(f3, 1, name=conv + "2c")(y)
-    y = layers.BatchNormalization(epsilon=BN_EPSILON, name=bn + "2c")(y, training=train_bn)
+    y = FusedBatchNorm(epsilon=BN_EPSILON, name=bn + "2c")(y, training=train_bn)
     if project:
         x = layers.Conv2D(f3, 1, strides=strides, name=conv + "1")(x)
-        x = layers.BatchNormalization(epsilon=BN_EPSILON, name=bn + "1")(x, training=train_bn)
+        x = FusedBatchNorm(epsilon=BN_EPSILON, name=bn + "1")(x, training=train_bn)
     y = layers.Add()([y, x])
     return layers.Activation("relu", name=f"res{stage}{block}_out")(y)
 
@@ -51,7 +53,7 @@ def resnet_features(image, architecture, *, train_bn=False):
         raise ValueError(f"backbone {architecture!r} is not one of {', '.join(STAGE4_BLOCKS)}")
     x = layers.ZeroPadding2D(3)(image)
     x = layers.Conv2D(64, 7, strides=2, name="conv1")(x)
-    x = layers.BatchNormalization(epsilon=BN_EPSILON, name="bn_conv1")(x, training=train_bn)
+    x = FusedBatchNorm(epsilon=BN_EPSILON, name="bn_conv1")(x, training=train_bn)
     x = layers.Activation("relu")(x)
     x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
     c2 = _stage(x, [64, 64, 256], 2, 3, strides=1, train_bn=train_bn)

@@ -1,0 +1,34 @@
+"""FusedBatchNorm: Keras's BatchNormalization that, in inference mode, runs TensorFlow's fused
+kernel (FusedBatchNormV3), as tf-keras (and so matterport's model) does.
+
+Keras 3 computes inference BatchNorm as separate ops (subtract, rsqrt, multiply, add), whose
+float rounding differs from the fused kernel's in the last bit (about two thirds of
+``bn_conv1``'s outputs differ by up to ~1e-6); the differences grow through a ResNet and flip
+borderline ROIs. The fused kernel reproduces matterport's numbers, and TensorFlow's graph
+optimizer can fold it into the preceding convolution as it does for matterport's graph.
+Training mode (batch statistics) keeps Keras's own path. Same weights, names and config as
+BatchNormalization, so matterport's HDF5 files load unchanged.
+"""
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+
+@keras.saving.register_keras_serializable(package="mrcnn_tf")
+class FusedBatchNorm(keras.layers.BatchNormalization):
+    """BatchNormalization over the last axis of NHWC inputs [B, H, W, C]; inference mode runs
+    ``tf.raw_ops.FusedBatchNormV3`` (float32 statistics; float32, bfloat16 or float16 input)."""
+
+    def call(self, inputs, training=None, mask=None):
+        fusable = (len(inputs.shape) == 4 and self.axis in (-1, 3) and self.scale
+                   and self.center and mask is None)
+        if (training and self.trainable) or not fusable:
+            return super().call(inputs, training=training, mask=mask)
+        outputs = tf.raw_ops.FusedBatchNormV3(
+            x=inputs, scale=tf.cast(self.gamma, tf.float32),
+            offset=tf.cast(self.beta, tf.float32),
+            mean=tf.cast(self.moving_mean, tf.float32),
+            variance=tf.cast(self.moving_variance, tf.float32), epsilon=self.epsilon,
+            exponential_avg_factor=1.0, data_format="NHWC", is_training=False)
+        return outputs[0]
