@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from mrcnn_tf.inference.images import normalize_image
-from mrcnn_tf.inference.preprocessing import resize_scale
+from mrcnn_tf.ops.resize import resize_scale
 
 
 class ImageDecodeError(ValueError):

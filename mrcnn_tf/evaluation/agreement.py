@@ -12,7 +12,7 @@ import dataclasses
 
 import numpy as np
 
-from mrcnn_tf.ops.boxes import box_iou
+from mrcnn_tf.ops.boxes import box_iou, mask_iou
 
 
 @dataclasses.dataclass
@@ -42,12 +42,6 @@ class Agreement:
                 f"ours (recall {self.recall:.3f}, precision {self.precision:.3f}), max score diff "
                 f"{self.max_score_diff:.4f}, mean mask IoU {self.mean_mask_iou:.4f}, "
                 f"mask shape {'ok' if self.mask_shape_ok else 'WRONG'}")
-
-
-def mask_iou(a, b) -> float:
-    """IoU of two boolean masks [H, W]; 1.0 when both are empty."""
-    union = np.logical_or(a, b).sum()
-    return float(np.logical_and(a, b).sum() / union) if union else 1.0
 
 
 def compare_detections(reference: dict, ours: dict, image_hw, min_box_iou=0.9) -> Agreement:

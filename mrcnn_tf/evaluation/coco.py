@@ -14,7 +14,7 @@ import time
 from tqdm import tqdm
 
 from mrcnn_tf.results import boxes_to_xywh, mask_to_rle, masks_to_rle
-from mrcnn_tf.training.inputs import extract_bboxes
+from mrcnn_tf.ops.boxes import extract_bboxes
 
 STAT_NAMES = ("AP", "AP50", "AP75", "APs", "APm", "APl")
 

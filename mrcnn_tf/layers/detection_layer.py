@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import keras
 
-from mrcnn_tf.ops.boxes import norm_boxes_graph
+from mrcnn_tf.ops.boxes_graph import norm_boxes_graph
 from mrcnn_tf.ops.detections import detect_batch
 from mrcnn_tf.ops.image_meta import parse_image_meta
 

@@ -24,7 +24,7 @@ from mrcnn_tf.modeling.backbone import backbone_features
 from mrcnn_tf.modeling.fpn import feature_pyramid
 from mrcnn_tf.modeling.heads import classifier_head, mask_head
 from mrcnn_tf.modeling.rpn import build_rpn_model, rpn_outputs
-from mrcnn_tf.training.layers import DetectionTargetLayer
+from mrcnn_tf.layers.detection_target_layer import DetectionTargetLayer
 
 
 def gt_mask_shape(config) -> tuple:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from mrcnn_tf.ops.boxes import apply_box_deltas_graph, clip_boxes_graph
+from mrcnn_tf.ops.boxes_graph import apply_box_deltas_graph, clip_boxes_graph
 
 
 def refine_detections(rois, probs, deltas, window, *, bbox_std_dev, min_confidence,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mrcnn_tf.inference.preprocessing import resize
+from mrcnn_tf.ops.resize import resize
 
 MASK_THRESHOLD = 0.5
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from mrcnn_tf.ops.boxes import apply_box_deltas_graph, clip_boxes_graph
+from mrcnn_tf.ops.boxes_graph import apply_box_deltas_graph, clip_boxes_graph
 
 
 def generate_proposals(fg_scores, deltas, anchors, *, pre_nms_limit, proposal_count,

@@ -10,22 +10,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from mrcnn_tf.inference.preprocessing import mold_image, resize, resize_image, resize_scale
+from mrcnn_tf.ops.resize import mold_image, resize, resize_image, resize_scale
+from mrcnn_tf.ops.boxes import extract_bboxes
 from mrcnn_tf.ops.image_meta import compose_image_meta
 
 TRAINING_RESIZE_MODES = ("square", "crop")  # modes that give every image the same shape
-
-
-def extract_bboxes(masks) -> np.ndarray:
-    """Boxes of bool masks [H, W, N]: int32 [N, 4] (y1, x1, y2, x2), y2/x2 exclusive; zeros for
-    an empty mask."""
-    boxes = np.zeros([masks.shape[-1], 4], dtype=np.int32)
-    for i in range(masks.shape[-1]):
-        rows = np.where(np.any(masks[:, :, i], axis=1))[0]
-        cols = np.where(np.any(masks[:, :, i], axis=0))[0]
-        if rows.size:
-            boxes[i] = [rows[0], cols[0], rows[-1] + 1, cols[-1] + 1]
-    return boxes
 
 
 def resize_masks_nearest(masks, shape) -> np.ndarray:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from mrcnn_tf.ops.boxes import box_deltas_graph
-from mrcnn_tf.training.gt_matching import match_ground_truth
+from mrcnn_tf.ops.boxes_graph import box_deltas_graph
+from mrcnn_tf.ops.gt_matching import match_ground_truth
 
 POSITIVE, NEUTRAL, NEGATIVE = 1, 0, -1
 

@@ -20,6 +20,7 @@ import dataclasses
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from mrcnn_tf.ops.boxes import iou
 from mrcnn_tf.visualize.colors import SHADES, class_hue
 
 IOU_THRESHOLD = 0.3  # least similarity for a detection to continue a track
@@ -43,17 +44,6 @@ class Track:
 
     def predicted_box(self) -> np.ndarray:
         return self.box + self.velocity * (self.misses + 1)
-
-
-def box_iou(a, b) -> float:
-    """IoU of two boxes [y1, x1, y2, x2]."""
-    h = min(a[2], b[2]) - max(a[0], b[0])
-    w = min(a[3], b[3]) - max(a[1], b[1])
-    if h <= 0 or w <= 0:
-        return 0.0
-    inter = h * w
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / union) if union > 0 else 0.0
 
 
 def crop_mask(mask, box) -> np.ndarray:
@@ -160,13 +150,13 @@ class Tracker:
     def similarity(self, track: Track, box, mask) -> float:
         """Mask IoU with the track moved by its velocity, or box IoU without usable masks."""
         predicted = track.predicted_box()
-        if box_iou(predicted, box) <= 0:
+        if iou(predicted, box) <= 0:
             return 0.0
         if track.mask is None or mask is None or not track.mask.any():
-            return box_iou(predicted, box)
+            return iou(predicted, box)
         y1, x1, y2, x2 = _clip_box(box, mask.shape)
         if not mask[y1:y2, x1:x2].any():
-            return box_iou(predicted, box)
+            return iou(predicted, box)
         top_left = (track.box[0] + (predicted[0] + predicted[2] - track.box[0] - track.box[2]) / 2,
                     track.box[1] + (predicted[1] + predicted[3] - track.box[1] - track.box[3]) / 2)
         return moved_mask_iou(track.mask, top_left, mask, (y1, x1, y2, x2))

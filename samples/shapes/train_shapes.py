@@ -36,7 +36,7 @@ from mrcnn_tf.evaluation import coco as coco_eval
 from mrcnn_tf.evaluation.metrics import compute_ap
 from mrcnn_tf.training.augmentation import HorizontalFlip, Sequential, VerticalFlip
 from mrcnn_tf.training.layer_selection import layer_names
-from mrcnn_tf.training.inputs import extract_bboxes
+from mrcnn_tf.ops.boxes import extract_bboxes
 from mrcnn_tf.weights.hdf5 import CLASS_SPECIFIC_LAYERS
 from small_backbone import small_backbone
 

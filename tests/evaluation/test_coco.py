@@ -12,7 +12,7 @@ import mrcnn_tf
 from mrcnn_tf.data import CocoDataset
 from mrcnn_tf.cli import evaluate as evaluate_command
 from mrcnn_tf.evaluation.coco import STAT_NAMES, category_mapping, coco_results, evaluate_coco
-from mrcnn_tf.training.inputs import extract_bboxes
+from mrcnn_tf.ops.boxes import extract_bboxes
 from tests.helpers import shapes_dataset, skimage_image
 
 

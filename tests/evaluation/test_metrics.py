@@ -7,7 +7,7 @@ import pytest
 from mrcnn_tf.evaluation.metrics import (compute_ap, compute_ap_range, compute_matches,
                                          compute_overlaps, compute_overlaps_masks,
                                          compute_recall)
-from mrcnn_tf.training.inputs import extract_bboxes
+from mrcnn_tf.ops.boxes import extract_bboxes
 
 
 def _masks(*regions, shape=(10, 10)):

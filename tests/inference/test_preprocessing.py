@@ -5,7 +5,8 @@ import numpy as np
 import skimage.transform
 
 from mrcnn_tf import Config
-from mrcnn_tf.inference.preprocessing import mold_image, mold_inputs, resize_image
+from mrcnn_tf.inference.preprocessing import mold_inputs
+from mrcnn_tf.ops.resize import mold_image, resize_image
 
 
 def _image(h, w, dtype=np.uint8, seed=0):

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
-from mrcnn_tf.ops.boxes import (apply_box_deltas_graph, box_deltas_graph, box_iou, box_iou_graph,
-                                clip_boxes_graph, denorm_boxes, norm_boxes, norm_boxes_graph)
+from mrcnn_tf.ops.boxes import box_iou, denorm_boxes, norm_boxes
+from mrcnn_tf.ops.boxes_graph import (apply_box_deltas_graph, box_deltas_graph, box_iou_graph,
+                                     clip_boxes_graph, norm_boxes_graph)
 
 
 def _np_apply(box, delta):
@@ -140,3 +142,34 @@ def test_box_iou_graph_matches_numpy_box_iou():
     out = box_iou_graph(tf.constant(boxes1), tf.constant(boxes2)).numpy()
     np.testing.assert_allclose(out, box_iou(boxes1, boxes2), atol=1e-6)
     np.testing.assert_allclose(np.diag(out[:3, :3]), 1.0, atol=1e-6)
+
+
+def test_iou_of_two_boxes_worked_examples():
+    from mrcnn_tf.ops.boxes import iou
+
+    assert iou((0, 0, 2, 2), (1, 1, 3, 3)) == pytest.approx(1 / 7)
+    assert iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
+    assert iou((0, 0, 10, 10), (0, 10, 10, 20)) == 0.0  # touching edges share no area
+    assert iou((0, 0, 0, 0), (0, 0, 0, 0)) == 0.0
+
+
+def test_mask_iou_and_overlap_matrix_against_a_pixel_count():
+    from mrcnn_tf.ops.boxes import mask_iou, mask_overlaps
+
+    a = np.zeros((4, 5), bool)
+    a[0:2, 0:3] = True          # 6 pixels
+    b = np.zeros((4, 5), bool)
+    b[1:3, 1:4] = True          # 6 pixels, 2 shared with a
+    empty = np.zeros((4, 5), bool)
+    assert mask_iou(a, b) == pytest.approx(2 / 10)
+    assert mask_iou(empty, empty) == 1.0 and mask_iou(a, empty) == 0.0
+    matrix = mask_overlaps(np.stack([a, b], -1), np.stack([b, empty, a], -1))
+    np.testing.assert_allclose(matrix, [[0.2, 0.0, 1.0], [1.0, 0.0, 0.2]])
+
+
+def test_extract_bboxes_gives_exclusive_pixel_boxes():
+    from mrcnn_tf.ops.boxes import extract_bboxes
+
+    masks = np.zeros((6, 7, 2), bool)
+    masks[1:4, 2:6, 0] = True
+    np.testing.assert_array_equal(extract_bboxes(masks), [[1, 2, 4, 6], [0, 0, 0, 0]])

@@ -14,7 +14,7 @@ import sys
 import cv2
 import numpy as np
 
-from mrcnn_tf.training.inputs import extract_bboxes
+from mrcnn_tf.ops.boxes import extract_bboxes
 from tests.helpers import REPO, shapes_dataset
 
 

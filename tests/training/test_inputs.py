@@ -8,7 +8,8 @@ import pytest
 import mrcnn_tf
 from mrcnn_tf.data import ShapesDataset
 from mrcnn_tf.training import augmentation as aug
-from mrcnn_tf.training.inputs import extract_bboxes, load_image_gt, pad_instances
+from mrcnn_tf.ops.boxes import extract_bboxes
+from mrcnn_tf.training.inputs import load_image_gt, pad_instances
 from tests.helpers import shapes_dataset
 
 

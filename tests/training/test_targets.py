@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from mrcnn_tf.training.detection_targets import detection_targets
+from mrcnn_tf.ops.detection_targets import detection_targets
 from mrcnn_tf.training.rpn_targets import rpn_targets
 
 RPN_STD = [0.1, 0.1, 0.2, 0.2]

@@ -20,7 +20,7 @@ import pytest
 
 import mrcnn_tf
 from mrcnn_tf.ops.boxes import box_iou
-from mrcnn_tf.training.inputs import extract_bboxes
+from mrcnn_tf.ops.boxes import extract_bboxes
 from mrcnn_tf.training.layer_selection import layer_names
 from mrcnn_tf.training.losses import LOSS_NAMES
 from tests.helpers import shapes_dataset

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mrcnn_tf.video.tracker import Tracker, box_iou, moved_mask_iou
+from mrcnn_tf.ops.boxes import iou as box_iou
+from mrcnn_tf.video.tracker import Tracker, moved_mask_iou
 
 H, W = 120, 200
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from mrcnn_tf.ops.boxes import box_iou_graph
+from mrcnn_tf.ops.boxes_graph import box_iou_graph
 
 
 def match_ground_truth(boxes, gt_class_ids, gt_boxes):

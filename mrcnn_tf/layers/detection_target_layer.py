@@ -1,12 +1,12 @@
-"""DetectionTargetLayer: the thin Keras layer over training.detection_targets."""
+"""DetectionTargetLayer: the thin Keras layer over ops.detection_targets (training only)."""
 from __future__ import annotations
 
 import keras
 import tensorflow as tf
 
-from mrcnn_tf.ops.boxes import norm_boxes_graph
+from mrcnn_tf.ops.boxes_graph import norm_boxes_graph
 from mrcnn_tf.ops.image_meta import parse_image_meta
-from mrcnn_tf.training.detection_targets import detection_targets_batch
+from mrcnn_tf.ops.detection_targets import detection_targets_batch
 
 
 @keras.saving.register_keras_serializable(package="mrcnn_tf")

@@ -1,0 +1,70 @@
+"""Resizing, padding and mean subtraction of numpy images as matterport does them: the one
+description of "molding" that inference (inference.preprocessing), training inputs
+(training.inputs) and the modes checked by the export share.
+
+Images are numpy [H, W, C]. Windows are pixel boxes (y1, x1, y2, x2), y2/x2 exclusive, of the
+resized image inside the padding. Resize modes: see Config.IMAGE_RESIZE_MODE.
+"""
+from __future__ import annotations
+
+import numpy as np
+from skimage.transform import resize as _skimage_resize  # imported now, not on the first call
+
+
+def resize(image, output_shape, order=1, preserve_range=False):
+    """skimage resize with matterport's settings: bilinear, constant border, no anti-aliasing."""
+    return _skimage_resize(image, output_shape, order=order, mode="constant", cval=0,
+                                    clip=True, preserve_range=preserve_range,
+                                    anti_aliasing=False)
+
+
+def resize_scale(height, width, *, min_dim, max_dim, min_scale, mode) -> float:
+    """The scale factor matterport's resize_image applies to an image of this size."""
+    if mode == "none":
+        return 1.0
+    scale = max(1, min_dim / min(height, width)) if min_dim else 1
+    if min_scale and scale < min_scale:
+        scale = min_scale
+    if max_dim and mode in ("square", "fit64") and round(max(height, width) * scale) > max_dim:
+        scale = max_dim / max(height, width)
+    return scale
+
+
+def _centered_padding(size, target):
+    before = (target - size) // 2
+    return before, target - size - before
+
+
+def resize_image(image, *, min_dim, max_dim, min_scale=0, mode="square"):
+    """Resize and pad an image, keeping its aspect ratio (matterport's utils.resize_image).
+
+    image: [H, W, C] any dtype. mode: "square" (pad to max_dim x max_dim), "pad64" (pad each
+    side up to a multiple of 64) or "none". The result keeps the input dtype (resized values
+    are truncated, as matterport's astype).
+    Returns (image [h, w, C], window (y1, x1, y2, x2), scale, padding [(top, bottom),
+    (left, right), (0, 0)]).
+    """
+    dtype = image.dtype
+    h, w = image.shape[:2]
+    padding = [(0, 0), (0, 0), (0, 0)]
+    if mode == "none":
+        return image, (0, 0, h, w), 1, padding
+    scale = resize_scale(h, w, min_dim=min_dim, max_dim=max_dim, min_scale=min_scale, mode=mode)
+    if scale != 1:
+        image = resize(image, (round(h * scale), round(w * scale)), preserve_range=True)
+    h, w = image.shape[:2]
+    if mode == "square":
+        padding = [_centered_padding(h, max_dim), _centered_padding(w, max_dim), (0, 0)]
+    elif mode in ("pad64", "fit64"):
+        padding = [_centered_padding(h, -(-h // 64) * 64), _centered_padding(w, -(-w // 64) * 64),
+                   (0, 0)]
+    else:
+        raise ValueError(f"resize mode {mode!r} is not supported at inference")
+    image = np.pad(image, padding, mode="constant", constant_values=0)
+    window = (padding[0][0], padding[1][0], h + padding[0][0], w + padding[1][0])
+    return image.astype(dtype), window, scale, padding
+
+
+def mold_image(image, mean_pixel) -> np.ndarray:
+    """Subtract the mean pixel: float32 [H, W, C] (computed in float64, as matterport)."""
+    return (image.astype(np.float32) - np.asarray(mean_pixel, dtype=np.float64)).astype(np.float32)
