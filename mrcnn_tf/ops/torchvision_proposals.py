@@ -47,9 +47,12 @@ def image_proposals(logits, deltas, anchors, image_hw, *, pre_nms_top_n, post_nm
         kept_scores.append(tf.gather(scores, selected))
     boxes = tf.concat(kept_boxes, axis=0)
     scores = tf.concat(kept_scores, axis=0)
-    # by probability, ties (at 1.0) by level, then logit (torchvision leaves their order to
-    # an unstable sort)
-    best = tf.argsort(scores, direction="DESCENDING", stable=True)[:post_nms_top_n]
+    # by probability; equal probabilities (float32 sigmoids saturate: 1.0, 0.9999999, ...)
+    # torchvision leaves to PyTorch's unstable CPU sort (x86-simd-sort), which returns them
+    # roughly in reverse order of position: here exactly reversed (the later level first,
+    # then the lower logit)
+    reverse = tf.argsort(scores[::-1], direction="DESCENDING", stable=True)
+    best = (tf.shape(scores)[0] - 1 - reverse)[:post_nms_top_n]
     boxes = tf.gather(boxes, best)
     scores = tf.gather(scores, best)
     missing = post_nms_top_n - tf.shape(scores)[0]
