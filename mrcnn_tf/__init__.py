@@ -9,10 +9,9 @@
 ``MaskRCNN`` and the modules below are imported on first use, so importing the package (and
 running ``mrcnn-tf --help``) does not load TensorFlow.
 """
-import importlib
-
 from mrcnn_tf.class_names import COCO_CLASS_NAMES, TORCHVISION_COCO_CLASS_NAMES
 from mrcnn_tf.config import CocoConfig, Config, TorchvisionConfig
+from mrcnn_tf.lazy import lazy_attributes
 
 __version__ = "0.1.0"
 
@@ -22,6 +21,8 @@ _LAZY = {
     "extract_instances": ("mrcnn_tf.extract", "extract_instances"),
     "save_instances": ("mrcnn_tf.extract", "save_instances"),
     "filter_result": ("mrcnn_tf.filtering", "filter_result"),
+    "iou": ("mrcnn_tf.ops.boxes", "iou"),
+    "mask_iou": ("mrcnn_tf.ops.boxes", "mask_iou"),
     "results": ("mrcnn_tf.results", None),
     "visualize": ("mrcnn_tf.visualize", None),
 }
@@ -29,16 +30,4 @@ _LAZY = {
 __all__ = ["COCO_CLASS_NAMES", "CocoConfig", "Config", "TORCHVISION_COCO_CLASS_NAMES",
            "TorchvisionConfig", "__version__", *_LAZY]
 
-
-def __getattr__(name):
-    if name not in _LAZY:
-        raise AttributeError(f"module 'mrcnn_tf' has no attribute {name!r}")
-    module_name, attribute = _LAZY[name]
-    module = importlib.import_module(module_name)
-    value = module if attribute is None else getattr(module, attribute)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)

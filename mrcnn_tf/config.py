@@ -8,7 +8,9 @@ Two ways to set fields, both as in matterport:
 
     config = Config(NUM_CLASSES=4, BACKBONE="resnet50")   # keyword overrides
 
-Derived fields (``BATCH_SIZE``, ``IMAGE_SHAPE``, ``IMAGE_META_SIZE``) follow the overrides.
+Derived fields (``BATCH_SIZE``, ``IMAGE_SHAPE``, ``IMAGE_META_SIZE``) are computed from the
+others each time they are read, so they are never stale after a field is changed; setting one
+is an error that names the fields it comes from.
 An unknown or misspelt field raises ``ValueError`` naming the closest valid fields;
 impossible values raise ``ValueError`` naming the field and the problem.
 """
@@ -25,6 +27,26 @@ ARCHITECTURES = ("matterport", "torchvision_v1", "torchvision_v2")
 COMPUTE_DTYPES = ("float32", "bfloat16", "float16")
 # Fields computed from the others; they may not be set directly.
 DERIVED_FIELDS = ("BATCH_SIZE", "IMAGE_SHAPE", "IMAGE_META_SIZE")
+# matterport fields this package does not need, with what to do instead
+RETIRED_FIELDS = {"COMPUTE_BACKBONE_SHAPE": "backbone feature shapes follow BACKBONE_STRIDES "
+                                            "here; remove the field"}
+
+
+class _Derived:
+    """A read-only Config field computed from others (see the module docstring)."""
+
+    def __init__(self, compute, sources: str):
+        self.compute, self.sources = compute, sources
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, config, owner=None):
+        return self if config is None else self.compute(config)
+
+    def __set__(self, config, value):
+        raise ValueError(f"Config field {self.name} is derived from {self.sources} and cannot be "
+                         "set; set those instead")
 
 
 class Config:
@@ -46,7 +68,6 @@ class Config:
     # dicts; use TorchvisionConfig for torchvision's defaults).
     ARCHITECTURE = "matterport"
     BACKBONE = "resnet101"  # "resnet50", "resnet101" or a callable (see modeling.backbone)
-    COMPUTE_BACKBONE_SHAPE = None  # unused: backbone shapes follow BACKBONE_STRIDES
     BACKBONE_STRIDES = [4, 8, 16, 32, 64]  # strides of P2..P6 relative to the input
     FPN_CLASSIF_FC_LAYERS_SIZE = 1024
     TOP_DOWN_PYRAMID_SIZE = 256
@@ -133,12 +154,15 @@ class Config:
             self.BACKBONE = self.BACKBONE.__func__
         for name in ("MEAN_PIXEL", "PIXEL_STD", "RPN_BBOX_STD_DEV", "BBOX_STD_DEV"):
             setattr(self, name, np.asarray(getattr(self, name), dtype=np.float64))
-        self.BATCH_SIZE = self.IMAGES_PER_GPU * self.GPU_COUNT
-        side = self.IMAGE_MIN_DIM if self.IMAGE_RESIZE_MODE == "crop" else self.IMAGE_MAX_DIM
-        self.IMAGE_SHAPE = np.array([side, side, self.IMAGE_CHANNEL_COUNT])
-        # image id, original shape, molded shape, window, scale, active class ids
-        self.IMAGE_META_SIZE = 1 + 3 + 3 + 4 + 1 + self.NUM_CLASSES
         self.validate()
+
+    BATCH_SIZE = _Derived(lambda c: c.IMAGES_PER_GPU * c.GPU_COUNT, "IMAGES_PER_GPU x GPU_COUNT")
+    IMAGE_SHAPE = _Derived(lambda c: np.array(
+        [c.IMAGE_MIN_DIM if c.IMAGE_RESIZE_MODE == "crop" else c.IMAGE_MAX_DIM] * 2
+        + [c.IMAGE_CHANNEL_COUNT]), "IMAGE_MAX_DIM (IMAGE_MIN_DIM in crop mode) and "
+                                   "IMAGE_CHANNEL_COUNT")
+    # image id, original shape, molded shape, window, scale, active class ids
+    IMAGE_META_SIZE = _Derived(lambda c: 1 + 3 + 3 + 4 + 1 + c.NUM_CLASSES, "NUM_CLASSES")
 
     @classmethod
     def field_names(cls) -> list[str]:
@@ -269,6 +293,8 @@ class TorchvisionConfig(Config):
 
 
 def _unknown_message(name: str, valid: list[str]) -> str:
+    if name in RETIRED_FIELDS:
+        return f"Config field {name!r} is not used by mrcnn_tf: {RETIRED_FIELDS[name]}"
     close = difflib.get_close_matches(name.upper(), valid, n=3, cutoff=0.6)
     hint = f"did you mean {' or '.join(close)}?" if close else "see Config.field_names()"
     return f"unknown Config field {name!r}: {hint}"

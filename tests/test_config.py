@@ -9,7 +9,7 @@ from mrcnn_tf import CocoConfig, Config
 # matterport mrcnn/config.py defaults (NUM_CLASSES aside, which is 1 there and must be set)
 MATTERPORT_DEFAULTS = {
     "NAME": None, "GPU_COUNT": 1, "IMAGES_PER_GPU": 2, "STEPS_PER_EPOCH": 1000,
-    "VALIDATION_STEPS": 50, "BACKBONE": "resnet101", "COMPUTE_BACKBONE_SHAPE": None,
+    "VALIDATION_STEPS": 50, "BACKBONE": "resnet101",
     "BACKBONE_STRIDES": [4, 8, 16, 32, 64], "FPN_CLASSIF_FC_LAYERS_SIZE": 1024,
     "TOP_DOWN_PYRAMID_SIZE": 256, "RPN_ANCHOR_SCALES": (32, 64, 128, 256, 512),
     "RPN_ANCHOR_RATIOS": [0.5, 1, 2], "RPN_ANCHOR_STRIDE": 1, "RPN_NMS_THRESHOLD": 0.7,
@@ -163,3 +163,18 @@ def test_torchvision_family_does_not_train(tmp_path):
     with pytest.raises(ValueError, match="training is implemented for the 'matterport'"):
         mrcnn_tf.MaskRCNN(mode="training", config=mrcnn_tf.TorchvisionConfig(),
                           model_dir=tmp_path)
+
+
+def test_derived_fields_follow_changes_and_refuse_assignment():
+    config = Config(NUM_CLASSES=4, IMAGES_PER_GPU=2)
+    config.IMAGES_PER_GPU, config.NUM_CLASSES, config.IMAGE_MAX_DIM = 3, 7, 512
+    assert config.BATCH_SIZE == 3 and config.IMAGE_META_SIZE == 12 + 7
+    assert list(config.IMAGE_SHAPE) == [512, 512, 3]
+    with pytest.raises(ValueError, match="BATCH_SIZE is derived from IMAGES_PER_GPU x GPU_COUNT"):
+        config.BATCH_SIZE = 8
+    assert "BATCH_SIZE" in config.to_dict()
+
+
+def test_matterports_dead_field_is_refused_with_what_to_do():
+    with pytest.raises(ValueError, match="COMPUTE_BACKBONE_SHAPE.*BACKBONE_STRIDES"):
+        Config(NUM_CLASSES=2, COMPUTE_BACKBONE_SHAPE=None)

@@ -13,6 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "mrcnn_tf"
 # top-level module or package of mrcnn_tf -> floor
 FLOORS = {
     "__init__": 0, "__version__": 0, "config": 0, "class_names": 0, "output_folders": 0,
+    "lazy": 0,
     "ops": 1,
     "layers": 2,
     "modeling": 3, "weights": 3,

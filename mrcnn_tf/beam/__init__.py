@@ -12,7 +12,7 @@ Flink or Spark.
 - transforms: the DoFns (decode, format, errors); outputs: output file names, PNG writing
 - merge: JSON-line shards -> one COCO results file and image_ids.json
 """
-import importlib
+from mrcnn_tf.lazy import lazy_attributes
 
 _LAZY = {
     "MaskRCNNModelHandler": "mrcnn_tf.beam.model_handler",
@@ -25,10 +25,4 @@ _LAZY = {
 
 __all__ = list(_LAZY)
 
-
-def __getattr__(name):
-    if name not in _LAZY:
-        raise AttributeError(f"module 'mrcnn_tf.beam' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name]), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)

@@ -7,7 +7,7 @@
 The contract (signature, input and output names) is in ``export.names`` and described in
 ``export.saved_model``. Importing this package does not import TensorFlow; the functions do.
 """
-import importlib
+from mrcnn_tf.lazy import lazy_attributes
 
 _LAZY = {
     "export_saved_model": "mrcnn_tf.export.saved_model",
@@ -16,14 +16,4 @@ _LAZY = {
 
 __all__ = list(_LAZY)
 
-
-def __getattr__(name):
-    if name not in _LAZY:
-        raise AttributeError(f"module 'mrcnn_tf.export' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)

@@ -66,7 +66,7 @@ def export_model(r50_weights):
 class References:
     """detect() results of serving images, computed on first use and kept.
 
-    ``references(names)`` runs detect() on those images as one batch (BATCH_SIZE set to their
+    ``references(names)`` runs detect() on those images as one batch (batch_size set to their
     number; square mode molds every size to one shape), as the server runs its request: then
     the only difference left is the export's own work (molding, box mapping, mask pasting),
     not the model's float rounding at another batch size, which can flip a rounded pixel of
@@ -79,13 +79,9 @@ class References:
     def __call__(self, names) -> list:
         names = tuple(names)
         if names not in self.done:
-            config = self.model.config
-            config.BATCH_SIZE, batch = len(names), config.BATCH_SIZE
-            try:
-                results = self.model.detect(
-                    [decode_like_tensorflow(self.images[name]) for name in names])
-            finally:
-                config.BATCH_SIZE = batch
+            results = self.model.detect(
+                [decode_like_tensorflow(self.images[name]) for name in names],
+                batch_size=len(names))
             for name, result in zip(names, results):
                 assert len(result["class_ids"]), f"{name}: no detections; the test proves nothing"
             self.done[names] = results
