@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from mrcnn_tf.cli import image_io, inputs, model_setup
+from mrcnn_tf.cli import image_io, input_paths, model_setup
 from mrcnn_tf.cli.model_setup import SetupError
 from mrcnn_tf.output_folders import OutputFolderError, check_writable
 
@@ -50,9 +50,9 @@ class DetectRun:
             check_writable(out_dir, f"--out {args.out!r}")
         except OutputFolderError as err:
             raise SetupError(str(err)) from None
-        paths, problems = inputs.expand_inputs(args.inputs, recursive=args.recursive,
+        paths, problems = input_paths.expand_inputs(args.inputs, recursive=args.recursive,
                                                out_dir=out_dir)
-        stems = inputs.plan_stems(paths, out_dir, reserved=(DETECTIONS_FILE, IMAGE_IDS_FILE))
+        stems = input_paths.plan_stems(paths, out_dir, reserved=(DETECTIONS_FILE, IMAGE_IDS_FILE))
         classes = model_setup.choose_classes(args, command="detect", quiet=args.quiet)
         return cls(args, out_dir, paths, problems, stems, classes)
 

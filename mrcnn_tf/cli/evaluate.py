@@ -80,7 +80,7 @@ def _print_summary(summary):
 def run(args) -> int:
     """Run evaluate with parsed arguments; returns the exit status (2: could not start)."""
     from mrcnn_tf.cli.model_setup import SetupError, load_from_args, weights_num_classes
-    from mrcnn_tf.data.coco import CocoDataset
+    from mrcnn_tf.data.coco_dataset import CocoDataset
     from mrcnn_tf.evaluation.coco import category_mapping, evaluate_coco
 
     from mrcnn_tf.output_folders import OutputFolderError, check_writable

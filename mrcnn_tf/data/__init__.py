@@ -7,7 +7,7 @@ CocoDataset (pycocotools) and ShapesDataset are imported on first use.
 from mrcnn_tf.data.dataset import Dataset
 from mrcnn_tf.lazy import lazy_attributes
 
-_LAZY = {"CocoDataset": "mrcnn_tf.data.coco", "ShapesDataset": "mrcnn_tf.data.shapes"}
+_LAZY = {"CocoDataset": "mrcnn_tf.data.coco_dataset", "ShapesDataset": "mrcnn_tf.data.shapes"}
 
 __all__ = ["CocoDataset", "Dataset", "ShapesDataset"]
 

@@ -11,7 +11,7 @@ from mrcnn_tf.lazy import lazy_attributes
 
 _LAZY = {
     "export_saved_model": "mrcnn_tf.export.saved_model",
-    "results_from_serving": "mrcnn_tf.export.results",
+    "results_from_serving": "mrcnn_tf.export.serving_results",
 }
 
 __all__ = list(_LAZY)

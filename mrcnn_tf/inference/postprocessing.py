@@ -7,13 +7,6 @@ from mrcnn_tf.ops.boxes import denorm_boxes, norm_boxes
 from mrcnn_tf.ops.masks import paste_masks
 
 
-def empty_result(image_shape) -> dict:
-    """A result with no detections for an image of this shape."""
-    return {"rois": np.zeros((0, 4), np.int32), "class_ids": np.zeros((0,), np.int32),
-            "scores": np.zeros((0,), np.float32),
-            "masks": np.zeros(tuple(image_shape[:2]) + (0,), bool)}
-
-
 def unmold_detections(detections, mrcnn_mask, original_image_shape, image_shape, window) -> dict:
     """One image's model outputs to a result dict.
 

@@ -1,6 +1,6 @@
 """Resizing, padding and mean subtraction of numpy images as matterport does them: the one
 description of "molding" that inference (inference.preprocessing), training inputs
-(training.inputs) and the modes checked by the export share.
+(training.image_gt) and the modes checked by the export share.
 
 Images are numpy [H, W, C]. Windows are pixel boxes (y1, x1, y2, x2), y2/x2 exclusive, of the
 resized image inside the padding. Resize modes: see Config.IMAGE_RESIZE_MODE.

@@ -11,7 +11,7 @@ import tensorflow as tf
 from mrcnn_tf.ops.anchors import anchors_for_image_shape
 from mrcnn_tf.training.checkpoints import SaveCheckpoint
 from mrcnn_tf.training.layer_selection import set_trainable
-from mrcnn_tf.training.pipeline import training_dataset
+from mrcnn_tf.training.batches import training_dataset
 from mrcnn_tf.training.trainer import TrainingStep
 
 logger = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """TrainingStep: a Keras model wrapping the training network with a custom train_step.
 
 ``fit`` drives it (epochs, callbacks, TensorBoard, tf.distribute). Each step runs the network
-on a batch from training.pipeline, computes the five losses (weighted by LOSS_WEIGHTS) plus
+on a batch from training.batches, computes the five losses (weighted by LOSS_WEIGHTS) plus
 matterport's L2 weight decay of the trainable weights, and applies the optimizer (SGD with
 momentum and per-tensor gradient clipping, set in training.train). Under a distribution
 strategy each replica scales its loss by 1 / replicas so the summed gradients average.

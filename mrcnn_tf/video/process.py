@@ -21,7 +21,7 @@ from mrcnn_tf.video.encode import open_encoder
 from mrcnn_tf.video.errors import VideoError
 from mrcnn_tf.video.interrupt import StopOnSignal
 from mrcnn_tf.video.jsonl import JsonlWriter
-from mrcnn_tf.video.pipeline import FramePipeline
+from mrcnn_tf.video.frame_pipeline import FramePipeline
 from mrcnn_tf.video.reader import BackgroundReader
 from mrcnn_tf.video.render import check_render, make_renderer
 from mrcnn_tf.video.source import CAMERA, FILE, VideoSource

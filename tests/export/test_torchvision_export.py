@@ -9,7 +9,7 @@ import tensorflow as tf
 
 import mrcnn_tf
 from mrcnn_tf.evaluation.agreement import mask_iou
-from mrcnn_tf.export.results import results_from_serving
+from mrcnn_tf.export.serving_results import results_from_serving
 from mrcnn_tf.export.saved_model import export_saved_model
 from tests.export.conftest import encode
 from tests.helpers import skimage_image

@@ -52,7 +52,7 @@ def _image_targets(mini_mask):
     mask[16:48, 16:32] = True                       # left half of the gt box
     gt_box = np.array([0.25, 0.25, 0.75, 0.75], np.float32)
     if mini_mask:
-        from mrcnn_tf.training.inputs import minimize_masks
+        from mrcnn_tf.training.image_gt import minimize_masks
 
         stored = minimize_masks(np.array([[16, 16, 48, 48]]), mask[..., None], (56, 56))[..., 0]
     else:

@@ -11,13 +11,9 @@ import time
 
 import numpy as np
 
+from mrcnn_tf.results import empty_result
 from mrcnn_tf.video.batching import detect_batch
 from mrcnn_tf.video.writer import OutputFrame
-
-
-def empty_result(height: int, width: int) -> dict:
-    return {"rois": np.zeros((0, 4), np.int32), "class_ids": np.zeros((0,), np.int32),
-            "scores": np.zeros((0,), np.float32), "masks": np.zeros((height, width, 0), bool)}
 
 
 class FramePipeline:

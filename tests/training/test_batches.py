@@ -1,4 +1,4 @@
-"""training.pipeline: batches of the documented shapes; bad images are skipped, not fatal."""
+"""training.batches: batches of the documented shapes; bad images are skipped, not fatal."""
 from __future__ import annotations
 
 import logging
@@ -10,7 +10,7 @@ import tensorflow as tf
 import mrcnn_tf
 from mrcnn_tf.data import ShapesDataset
 from mrcnn_tf.ops.anchors import anchors_for_image_shape
-from mrcnn_tf.training.pipeline import training_dataset
+from mrcnn_tf.training.batches import training_dataset
 
 CONFIG = mrcnn_tf.Config(NAME="shapes", NUM_CLASSES=4, IMAGE_MIN_DIM=64, IMAGE_MAX_DIM=64,
                          MAX_GT_INSTANCES=6, RPN_TRAIN_ANCHORS_PER_IMAGE=32,
@@ -56,7 +56,7 @@ def test_batch_shapes_and_dtypes():
 
 
 def test_a_broken_image_is_logged_and_skipped(caplog):
-    with caplog.at_level(logging.WARNING, logger="mrcnn_tf.training.pipeline"):
+    with caplog.at_level(logging.WARNING, logger="mrcnn_tf.training.batches"):
         batches = list(training_dataset(_dataset(broken=(1,)), CONFIG, batch_size=2,
                                         shuffle=False, seed=0).take(3))
     assert len(batches) == 3

@@ -22,7 +22,7 @@ import tensorflow as tf
 
 from mrcnn_tf.modeling.training_model import gt_mask_shape
 from mrcnn_tf.ops.anchors import anchors_for_image_shape
-from mrcnn_tf.training.inputs import load_image_gt, pad_instances
+from mrcnn_tf.training.image_gt import load_image_gt, pad_instances
 from mrcnn_tf.training.rpn_targets import rpn_targets
 
 logger = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""training.inputs and training.augmentation: image, boxes and masks stay together."""
+"""training.image_gt and training.augmentation: image, boxes and masks stay together."""
 from __future__ import annotations
 
 import cv2
@@ -9,7 +9,7 @@ import mrcnn_tf
 from mrcnn_tf.data import ShapesDataset
 from mrcnn_tf.training import augmentation as aug
 from mrcnn_tf.ops.boxes import extract_bboxes
-from mrcnn_tf.training.inputs import load_image_gt, pad_instances
+from mrcnn_tf.training.image_gt import load_image_gt, pad_instances
 from tests.helpers import shapes_dataset
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mrcnn_tf.cli.inputs import expand_inputs, plan_stems
+from mrcnn_tf.cli.input_paths import expand_inputs, plan_stems
 
 
 def touch(path: Path) -> Path:
