@@ -1,5 +1,9 @@
-"""Training: targets, losses, input pipeline, augmentation and the train loop.
+"""Training: image and ground-truth loading (image_gt, numpy), augmentation, RPN targets,
+the tf.data batches (batches), losses, the train step (trainer), layer selection,
+checkpoints and the train loop (train).
 
 Used through ``MaskRCNN(mode="training", ...).train(...)``; the modules are importable on their
-own (``targets`` and ``losses`` are pure TensorFlow functions, ``inputs`` is numpy).
+own. The detection-target ops and their layer live lower down (ops.detection_targets,
+ops.gt_matching, layers.detection_target_layer), so the training model builder
+(modeling.training_model) never imports this package.
 """
