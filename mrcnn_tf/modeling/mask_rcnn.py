@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import keras
 
-from mrcnn_tf.layers import DetectionLayer, ProposalLayer
-from mrcnn_tf.modeling.backbone import backbone_features
-from mrcnn_tf.modeling.fpn import feature_pyramid
+from mrcnn_tf.layers import DetectionLayer
 from mrcnn_tf.modeling.heads import classifier_head, mask_head
-from mrcnn_tf.modeling.precision import dtype_policy
-from mrcnn_tf.modeling.rpn import build_rpn_model, rpn_outputs
+from mrcnn_tf.modeling.region_proposals import region_proposals
 
 
 def build_inference_model(config) -> keras.Model:
@@ -31,19 +28,12 @@ def build_inference_model(config) -> keras.Model:
     image_meta = keras.Input(shape=(config.IMAGE_META_SIZE,), name="input_image_meta")
     anchors = keras.Input(shape=(None, 4), name="input_anchors")
 
-    with dtype_policy(config.COMPUTE_DTYPE):
-        c_maps = backbone_features(image, config.BACKBONE, train_bn=config.TRAIN_BN)
-        p_maps = feature_pyramid(c_maps, config.TOP_DOWN_PYRAMID_SIZE)
-        rpn = build_rpn_model(len(config.RPN_ANCHOR_RATIOS), config.TOP_DOWN_PYRAMID_SIZE,
-                              config.RPN_ANCHOR_STRIDE)
-        _, rpn_class, rpn_bbox = rpn_outputs(rpn, p_maps)
-    mrcnn_feature_maps = p_maps[:4]  # P6 is for the RPN only
+    stages = region_proposals(image, anchors, config,
+                              proposal_count=config.POST_NMS_ROIS_INFERENCE,
+                              train_bn=config.TRAIN_BN, compute_dtype=config.COMPUTE_DTYPE)
+    rpn_rois = stages.proposals
+    mrcnn_feature_maps = stages.p_maps[:4]  # P6 is for the RPN only
 
-    rpn_rois = ProposalLayer(proposal_count=config.POST_NMS_ROIS_INFERENCE,
-                             nms_threshold=config.RPN_NMS_THRESHOLD,
-                             pre_nms_limit=config.PRE_NMS_LIMIT,
-                             bbox_std_dev=config.RPN_BBOX_STD_DEV,
-                             name="ROI")([rpn_class, rpn_bbox, anchors])
     _, mrcnn_class, mrcnn_bbox = classifier_head(
         rpn_rois, mrcnn_feature_maps, image_meta, pool_size=config.POOL_SIZE,
         num_classes=config.NUM_CLASSES, fc_size=config.FPN_CLASSIF_FC_LAYERS_SIZE,
@@ -61,5 +51,5 @@ def build_inference_model(config) -> keras.Model:
                            valid=is_detection, train_bn=config.TRAIN_BN)
 
     return keras.Model([image, image_meta, anchors],
-                       [detections, mrcnn_class, mrcnn_bbox, mrcnn_mask, rpn_rois, rpn_class,
-                        rpn_bbox], name="mask_rcnn")
+                       [detections, mrcnn_class, mrcnn_bbox, mrcnn_mask, rpn_rois,
+                        stages.rpn_class, stages.rpn_bbox], name="mask_rcnn")

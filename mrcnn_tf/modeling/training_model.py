@@ -12,31 +12,22 @@ reduce a batch).
 Outputs (a dict): ``rpn_class_logits`` [B, A, 2], ``rpn_bbox`` [B, A, 4], ``rois`` [B, T, 4]
 normalized, ``target_class_ids`` int32 [B, T], ``target_bbox`` [B, T, 4], ``target_mask``
 [B, T, S, S], ``mrcnn_class_logits`` [B, T, C], ``mrcnn_bbox`` [B, T, C, 4], ``mrcnn_mask``
-[B, T, S, S, C] (computed for the positive ROIs and each image's first ROI, zeros elsewhere).
+[B, T, S, S, C] (computed for the positive ROIs only, zeros elsewhere; an empty batch of
+positives is safe, see layers.roi_axis).
 The weighted layers are the inference model's, with the same names.
 """
 from __future__ import annotations
 
 import keras
 
-from mrcnn_tf.layers import ProposalLayer
-from mrcnn_tf.modeling.backbone import backbone_features
-from mrcnn_tf.modeling.fpn import feature_pyramid
-from mrcnn_tf.modeling.heads import classifier_head, mask_head
-from mrcnn_tf.modeling.rpn import build_rpn_model, rpn_outputs
 from mrcnn_tf.layers.detection_target_layer import DetectionTargetLayer
+from mrcnn_tf.modeling.heads import classifier_head, mask_head
+from mrcnn_tf.modeling.region_proposals import region_proposals
 
 
 def gt_mask_shape(config) -> tuple:
     """(h, w) of the gt masks the training model takes."""
     return tuple(config.MINI_MASK_SHAPE) if config.USE_MINI_MASK else tuple(config.IMAGE_SHAPE[:2])
-
-
-def _mask_rows(target_class_ids):
-    """bool [B, T]: the positive ROIs, plus the first ROI of every image so the mask head never
-    runs on an empty batch (whose BatchNorm gradient is NaN). Only positives enter the loss."""
-    first = keras.ops.ones_like(target_class_ids[:, :1], dtype="bool")
-    return keras.ops.concatenate([first, target_class_ids[:, 1:] > 0], axis=1)
 
 
 def build_training_model(config) -> keras.Model:
@@ -55,31 +46,25 @@ def build_training_model(config) -> keras.Model:
     gt_masks = keras.Input(shape=gt_mask_shape(config) + (None,), dtype="uint8",
                            name="input_gt_masks")
 
-    c_maps = backbone_features(image, config.BACKBONE, train_bn=train_bn)
-    p_maps = feature_pyramid(c_maps, config.TOP_DOWN_PYRAMID_SIZE)
-    rpn = build_rpn_model(len(config.RPN_ANCHOR_RATIOS), config.TOP_DOWN_PYRAMID_SIZE,
-                          config.RPN_ANCHOR_STRIDE)
-    rpn_class_logits, rpn_class, rpn_bbox = rpn_outputs(rpn, p_maps)
-    proposals = ProposalLayer(proposal_count=config.POST_NMS_ROIS_TRAINING,
-                              nms_threshold=config.RPN_NMS_THRESHOLD,
-                              pre_nms_limit=config.PRE_NMS_LIMIT,
-                              bbox_std_dev=config.RPN_BBOX_STD_DEV,
-                              name="ROI")([rpn_class, rpn_bbox, anchors])
+    stages = region_proposals(image, anchors, config,
+                              proposal_count=config.POST_NMS_ROIS_TRAINING, train_bn=train_bn)
+    p_maps = stages.p_maps
 
     rois, target_class_ids, target_bbox, target_mask = DetectionTargetLayer(
         rois_per_image=config.TRAIN_ROIS_PER_IMAGE, positive_ratio=config.ROI_POSITIVE_RATIO,
         bbox_std_dev=config.BBOX_STD_DEV, mask_shape=config.MASK_SHAPE,
         mini_mask=config.USE_MINI_MASK, name="proposal_targets")(
-        [proposals, gt_class_ids, gt_boxes, gt_masks, image_meta])
+        [stages.proposals, gt_class_ids, gt_boxes, gt_masks, image_meta])
     mrcnn_class_logits, _, mrcnn_bbox = classifier_head(
         rois, p_maps[:4], image_meta, pool_size=config.POOL_SIZE,
         num_classes=config.NUM_CLASSES, fc_size=config.FPN_CLASSIF_FC_LAYERS_SIZE,
         train_bn=train_bn)
     mrcnn_mask = mask_head(rois, p_maps[:4], image_meta, pool_size=config.MASK_POOL_SIZE,
-                           num_classes=config.NUM_CLASSES, valid=_mask_rows(target_class_ids),
+                           num_classes=config.NUM_CLASSES, valid=target_class_ids > 0,
                            train_bn=train_bn)
 
-    outputs = {"rpn_class_logits": rpn_class_logits, "rpn_bbox": rpn_bbox, "rois": rois,
+    outputs = {"rpn_class_logits": stages.rpn_class_logits, "rpn_bbox": stages.rpn_bbox,
+               "rois": rois,
                "target_class_ids": target_class_ids, "target_bbox": target_bbox,
                "target_mask": target_mask, "mrcnn_class_logits": mrcnn_class_logits,
                "mrcnn_bbox": mrcnn_bbox, "mrcnn_mask": mrcnn_mask}
