@@ -24,7 +24,7 @@ BACKBONES = ("resnet50", "resnet101")
 RESIZE_MODES = ("square", "pad64", "fit64", "none", "crop", "torchvision")
 # Model families: matterport's Mask R-CNN, or torchvision's maskrcnn_resnet50_fpn (v1) / _v2.
 ARCHITECTURES = ("matterport", "torchvision_v1", "torchvision_v2")
-COMPUTE_DTYPES = ("float32", "bfloat16", "float16")
+COMPUTE_DTYPES = ("float32", "bfloat16", "float16", "auto")
 # Fields computed from the others; they may not be set directly.
 DERIVED_FIELDS = ("BATCH_SIZE", "IMAGE_SHAPE", "IMAGE_META_SIZE")
 # matterport fields this package does not need, with what to do instead
@@ -132,8 +132,10 @@ class Config:
     GRADIENT_CLIP_NORM = 5.0
 
     # Precision of the convolution stacks: "float32" (exact parity with matterport),
-    # "bfloat16" (CPUs with AVX512-BF16/AMX, recent GPUs) or "float16" (GPUs). Softmax, box
-    # decoding, NMS and score thresholds always run in float32.
+    # "bfloat16" (CPUs with AVX512-BF16/AMX, recent GPUs), "float16" (GPUs) or "auto" (float16
+    # on a GPU, bfloat16 on a CPU with native bfloat16, else float32; MaskRCNN.compute_dtype
+    # says what was picked). Softmax, box decoding, NMS and score thresholds always run in
+    # float32.
     COMPUTE_DTYPE = "float32"
 
     def __init__(self, **overrides):

@@ -1,11 +1,13 @@
 """MaskRCNN: matterport's user-facing class (build, load_weights, detect, train) on Keras 3."""
 from __future__ import annotations
 
+import logging
 import os
 
 from mrcnn_tf.config import Config
 from mrcnn_tf.inference.detector import Detector
 from mrcnn_tf.modeling.mask_rcnn import build_inference_model
+from mrcnn_tf.modeling.precision import resolve_compute_dtype
 from mrcnn_tf.weights import hdf5
 
 MODES = ("inference", "training")
@@ -17,7 +19,9 @@ class MaskRCNN:
     mode: "inference" or "training". config: a Config. model_dir: where training writes logs
     and checkpoints (unused in inference). strategy: training only, a tf.distribute strategy
     (default: MirroredStrategy over GPU_COUNT GPUs when GPU_COUNT > 1). ``keras_model`` is
-    the Keras 3 functional model (see modeling.mask_rcnn / modeling.training_model).
+    the Keras 3 functional model (see modeling.mask_rcnn / modeling.training_model);
+    ``compute_dtype`` (inference) the precision its convolution stacks run in, which
+    ``COMPUTE_DTYPE="auto"`` picks for the machine (modeling.precision).
     """
 
     def __init__(self, mode="inference", config=None, model_dir=None, strategy=None):
@@ -36,6 +40,10 @@ class MaskRCNN:
                                  "torchvision family runs inference")
             self._build_training(strategy)
             return
+        self.compute_dtype, why = resolve_compute_dtype(config.COMPUTE_DTYPE)
+        if config.COMPUTE_DTYPE == "auto":
+            logging.getLogger("mrcnn_tf").info("COMPUTE_DTYPE auto: %s (%s)",
+                                               self.compute_dtype, why)
         if config.ARCHITECTURE == "matterport":
             self.keras_model = build_inference_model(config)
         else:

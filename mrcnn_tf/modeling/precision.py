@@ -15,9 +15,51 @@ import keras
 POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
 
 
+# CPU features with native bfloat16 arithmetic (lscpu / /proc/cpuinfo flag names)
+NATIVE_BF16_FLAGS = ("amx_bf16", "avx512_bf16")
+
+
+def choose_compute_dtype(cpu_flags, has_gpu: bool) -> tuple:
+    """What COMPUTE_DTYPE "auto" means on a machine: (dtype, reason).
+
+    float16 on a GPU; bfloat16 on a CPU with native bfloat16 (AMX or AVX512-BF16); float32
+    elsewhere, where emulated bfloat16 is slower than float32.
+    """
+    if has_gpu:
+        return "float16", "a GPU is present"
+    native = [flag for flag in NATIVE_BF16_FLAGS if flag in set(cpu_flags)]
+    if native:
+        return "bfloat16", f"the CPU has native bfloat16 ({', '.join(native)})"
+    return "float32", "the CPU has no native bfloat16 (no AMX or AVX512-BF16)"
+
+
+def cpu_flags() -> set:
+    """The CPU's feature flags from /proc/cpuinfo (empty where there is none)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def resolve_compute_dtype(compute_dtype: str) -> tuple:
+    """(dtype the layers use, reason): compute_dtype itself, or for "auto" this machine's
+    choice (choose_compute_dtype)."""
+    if compute_dtype != "auto":
+        return compute_dtype, "set in the Config"
+    import tensorflow as tf
+
+    return choose_compute_dtype(cpu_flags(), bool(tf.config.list_physical_devices("GPU")))
+
+
 @contextlib.contextmanager
 def dtype_policy(compute_dtype: str):
-    """Build layers under the Keras dtype policy for compute_dtype; restores the old one."""
+    """Build layers under the Keras dtype policy for compute_dtype ("auto" resolved for this
+    machine); restores the old one."""
+    compute_dtype = resolve_compute_dtype(compute_dtype)[0]
     if compute_dtype not in POLICIES:
         raise ValueError(f"compute dtype {compute_dtype!r} is not one of {', '.join(POLICIES)}")
     previous = keras.config.dtype_policy()

@@ -75,3 +75,26 @@ def test_building_does_not_leak_the_policy(bf16_model):
 def test_unknown_precision_is_rejected():
     with pytest.raises(ValueError, match="COMPUTE_DTYPE"):
         mrcnn_tf.Config(NUM_CLASSES=2, COMPUTE_DTYPE="float8")
+
+
+def test_auto_picks_native_low_precision_only():
+    from mrcnn_tf.modeling.precision import choose_compute_dtype
+
+    assert choose_compute_dtype({"avx2", "fma"}, has_gpu=False)[0] == "float32"
+    assert choose_compute_dtype({"avx512f", "avx512_bf16"}, has_gpu=False)[0] == "bfloat16"
+    assert choose_compute_dtype({"amx_bf16", "amx_tile"}, has_gpu=False)[0] == "bfloat16"
+    assert choose_compute_dtype({"avx2"}, has_gpu=True)[0] == "float16"
+    assert "no native bfloat16" in choose_compute_dtype(set(), has_gpu=False)[1]
+
+
+def test_auto_model_says_what_it_picked_for_this_machine(r50_weights):
+    """On this machine's CPU flags (read from /proc/cpuinfo, as "auto" does)."""
+    from mrcnn_tf.modeling.precision import choose_compute_dtype, cpu_flags
+
+    config = mrcnn_tf.CocoConfig(BACKBONE="resnet50", IMAGES_PER_GPU=1, IMAGE_MIN_DIM=128,
+                                 IMAGE_MAX_DIM=128, COMPUTE_DTYPE="auto")
+    model = mrcnn_tf.MaskRCNN(mode="inference", config=config)
+    expected = choose_compute_dtype(cpu_flags(), has_gpu=False)[0]
+    assert model.compute_dtype == expected
+    assert model.keras_model.get_layer("res4a_branch2a").compute_dtype == expected
+    assert model.keras_model.get_layer("mrcnn_class_conv1").compute_dtype == "float32"
