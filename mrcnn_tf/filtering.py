@@ -72,24 +72,29 @@ def class_ids_for(classes, class_names) -> list:
 
 
 def select(result, keep) -> dict:
-    """The result's instances at ``keep`` (bool [N] or indices), as a new dict."""
-    result = check_result(result)
+    """The result's instances at ``keep`` (bool [N] or indices), as a new dict (without
+    ``masks`` when the result has none)."""
+    result = check_result(result, masks_optional=True)
     keep = np.asarray(keep)
     if keep.dtype == bool:
         keep = np.flatnonzero(keep)
-    return {"rois": result["rois"][keep], "class_ids": result["class_ids"][keep],
-            "scores": result["scores"][keep], "masks": result["masks"][:, :, keep]}
+    selected = {"rois": result["rois"][keep], "class_ids": result["class_ids"][keep],
+                "scores": result["scores"][keep]}
+    if "masks" in result:
+        selected["masks"] = result["masks"][:, :, keep]
+    return selected
 
 
 def filter_result(result, class_names, classes=None, min_score=None) -> dict:
     """Keep the detections of the target classes with score >= min_score.
 
     result: a MaskRCNN.detect result (rois [N, 4] y1x1y2x2, class_ids [N], scores [N],
-    masks bool [H, W, N]). classes: None (all), "person,car", or a list of names / class ids;
-    names match case-insensitively. Returns a new result dict in the same order; the input
-    is not modified. Raises ValueError for unknown class names, listing the nearest ones.
+    masks bool [H, W, N], absent after detect(..., masks=False)). classes: None (all),
+    "person,car", or a list of names / class ids; names match case-insensitively. Returns a
+    new result dict in the same order; the input is not modified. Raises ValueError for
+    unknown class names, listing the nearest ones.
     """
-    result = check_result(result)
+    result = check_result(result, masks_optional=True)
     keep = np.ones(len(result["class_ids"]), bool)
     if classes is not None:
         keep &= np.isin(result["class_ids"], class_ids_for(classes, class_names))

@@ -163,7 +163,7 @@ class MaskRCNN:
         """Save the weights in the same HDF5 layout load_weights reads."""
         hdf5.save_weights(self.keras_model, filepath)
 
-    def detect(self, images, verbose=0, batch_size=None):
+    def detect(self, images, verbose=0, batch_size=None, masks=True):
         """Detect instances in images.
 
         images: a list of numpy images (any number; batched internally), a 4-D array
@@ -174,8 +174,12 @@ class MaskRCNN:
         different shapes (resize mode "pad64") go in separate calls.
         Returns one dict per image: ``rois`` int32 [N, 4] (y1, x1, y2, x2) pixels,
         ``class_ids`` int32 [N], ``scores`` float32 [N], ``masks`` bool [H, W, N].
+        masks=False: boxes only. A second compiled graph (built on first use) stops at the
+        detections, so the mask head and mask pasting are skipped; the results have no
+        ``masks`` key, and rois, class_ids and scores are those of masks=True.
         """
         if self.mode != "inference":
             raise ValueError("detect() needs a model built with mode=\"inference\"; load the "
                              "trained weights into one")
-        return self._detector.detect(images, verbose=verbose, batch_size=batch_size)
+        return self._detector.detect(images, verbose=verbose, batch_size=batch_size,
+                                     masks=masks)

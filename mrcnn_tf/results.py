@@ -7,7 +7,9 @@ A *result* is what ``MaskRCNN.detect`` returns for one image:
     scores     float32 [N]
     masks      bool [H, W, N]
 
-COCO boxes are ``[x, y, width, height]``; the conversion happens only in this module.
+COCO boxes are ``[x, y, width, height]``; box formats are converted by ops.box_formats
+(``convert_boxes`` adds them to a result). ``semantic_map`` / ``instance_map`` give one
+label per pixel. A result of ``detect(..., masks=False)`` has no ``masks``.
 RLE is pycocotools' compressed run-length encoding ``{"size": [H, W], "counts": str}``.
 """
 from __future__ import annotations
@@ -19,6 +21,8 @@ import warnings
 import numpy as np
 
 from mrcnn_tf.class_names import COCO_CATEGORY_IDS, COCO_CLASS_NAMES
+from mrcnn_tf.ops.box_formats import check_box_format, convert_boxes_array
+from mrcnn_tf.ops.label_maps import box_masks, paint_label_map
 
 RESULT_KEYS = ("rois", "class_ids", "scores", "masks")
 
@@ -29,33 +33,42 @@ def empty_result(height: int, width: int) -> dict:
             "scores": np.zeros((0,), np.float32), "masks": np.zeros((height, width, 0), bool)}
 
 
-def check_result(result, *, image_shape=None) -> dict:
+def check_result(result, *, image_shape=None, masks_optional=False) -> dict:
     """Validate a result dict and return it with matterport's dtypes (arrays are not copied
     when they already have them).
 
-    image_shape: (H, W, ...) the masks must match. Raises ValueError naming the problem.
+    image_shape: (H, W, ...) the masks must match. masks_optional: accept a result without
+    ``masks`` (``detect(..., masks=False)``); the returned dict then has no ``masks`` either.
+    Raises ValueError naming the problem.
     """
     if not isinstance(result, dict):
         raise ValueError(f"result: expected a dict with keys {RESULT_KEYS}, "
                          f"got {type(result).__name__}")
-    missing = [k for k in RESULT_KEYS if k not in result]
+    has_masks = "masks" in result
+    missing = [k for k in RESULT_KEYS if k not in result and not (k == "masks" and
+                                                                   masks_optional)]
     if missing:
+        hint = ("; a detect(..., masks=False) result has none, this needs masks"
+                if missing == ["masks"] else "")
         raise ValueError(f"result: missing keys {missing} (a MaskRCNN.detect result has "
-                         f"{', '.join(RESULT_KEYS)})")
+                         f"{', '.join(RESULT_KEYS)}){hint}")
     rois = np.asarray(result["rois"]).astype(np.int32, copy=False).reshape(-1, 4)
     class_ids = np.asarray(result["class_ids"]).astype(np.int32, copy=False).reshape(-1)
     scores = np.asarray(result["scores"]).astype(np.float32, copy=False).reshape(-1)
-    masks = np.asarray(result["masks"]).astype(bool, copy=False)
-    if masks.ndim != 3:
-        raise ValueError(f"result: masks must be [H, W, N], got shape {masks.shape}")
-    counts = {"rois": len(rois), "class_ids": len(class_ids), "scores": len(scores),
-              "masks": masks.shape[2]}
+    counts = {"rois": len(rois), "class_ids": len(class_ids), "scores": len(scores)}
+    checked = {"rois": rois, "class_ids": class_ids, "scores": scores}
+    if has_masks:
+        masks = np.asarray(result["masks"]).astype(bool, copy=False)
+        if masks.ndim != 3:
+            raise ValueError(f"result: masks must be [H, W, N], got shape {masks.shape}")
+        counts["masks"] = masks.shape[2]
+        checked["masks"] = masks
     if len(set(counts.values())) != 1:
         raise ValueError(f"result: inconsistent instance counts {counts}")
-    if image_shape is not None and masks.shape[:2] != tuple(image_shape[:2]):
+    if has_masks and image_shape is not None and masks.shape[:2] != tuple(image_shape[:2]):
         raise ValueError(f"result: masks are {masks.shape[0]}x{masks.shape[1]} but the image "
                          f"is {image_shape[0]}x{image_shape[1]}")
-    return {"rois": rois, "class_ids": class_ids, "scores": scores, "masks": masks}
+    return checked
 
 
 def class_name(class_names, class_id: int) -> str:
@@ -70,16 +83,68 @@ def class_name(class_names, class_id: int) -> str:
 
 def boxes_to_xywh(rois) -> np.ndarray:
     """[N, (y1, x1, y2, x2)] -> [N, (x, y, width, height)] (COCO), same dtype."""
-    rois = np.asarray(rois).reshape(-1, 4)
-    return np.stack([rois[:, 1], rois[:, 0], rois[:, 3] - rois[:, 1], rois[:, 2] - rois[:, 0]],
-                    axis=1)
+    return convert_boxes_array(np.asarray(rois).reshape(-1, 4), "yxyx", "xywh")
 
 
 def xywh_to_boxes(bboxes) -> np.ndarray:
     """[N, (x, y, width, height)] -> int32 [N, (y1, x1, y2, x2)], rounded to pixels."""
     b = np.asarray(bboxes, dtype=np.float64).reshape(-1, 4)
-    return np.rint(np.stack([b[:, 1], b[:, 0], b[:, 1] + b[:, 3], b[:, 0] + b[:, 2]],
-                            axis=1)).astype(np.int32)
+    return np.rint(convert_boxes_array(b, "xywh", "yxyx")).astype(np.int32)
+
+
+def convert_boxes(result, box_format: str, *, image_shape=None) -> dict:
+    """A copy of a detect() result with ``boxes`` in box_format and ``box_format`` added.
+
+    box_format: one of ops.box_formats.BOX_FORMATS: "yxyx" (y1, x1, y2, x2), "xyxy"
+    (x1, y1, x2, y2), "xywh" (x, y, w, h; COCO), all int32 pixels with y2/x2 exclusive, or
+    "cxcywh_normalized" (bx, by, bw, bh) float32: centre and size as fractions of the image's
+    width (bx, bw) and height (by, bh). image_shape: (H, W, ...), needed for the normalized
+    format when the result has no masks (else the masks' size). ``rois`` and the other keys
+    are the input's, unchanged (the dict is new, its arrays shared). ValueError naming the
+    valid formats for an unknown one.
+    """
+    box_format = check_box_format(box_format)
+    checked = check_result(result, masks_optional=True)
+    if image_shape is None and "masks" in checked:
+        image_shape = checked["masks"].shape
+    boxes = convert_boxes_array(checked["rois"], "yxyx", box_format, image_shape)
+    boxes = boxes.astype(np.float32 if box_format == "cxcywh_normalized" else np.int32)
+    return {**result, "boxes": boxes, "box_format": box_format}
+
+
+# ---- per-pixel maps: semantic (class ids) and instance (index + 1) -----------------------
+
+def _pixel_masks(result, shape, caller) -> tuple:
+    """(checked result, bool [H, W, N]): the masks, or the filled boxes when there are none."""
+    checked = check_result(result, masks_optional=True)
+    if "masks" in checked:
+        if shape is not None and tuple(shape[:2]) != checked["masks"].shape[:2]:
+            raise ValueError(f"{caller}: shape {tuple(shape[:2])} differs from the masks' "
+                             f"{checked['masks'].shape[:2]}")
+        return checked, checked["masks"]
+    if shape is None:
+        raise ValueError(f"{caller}: the result has no masks (detect(..., masks=False)); pass "
+                         "shape=(height, width) to paint its boxes instead")
+    return checked, box_masks(checked["rois"], shape)
+
+
+def semantic_map(result, shape=None) -> np.ndarray:
+    """int32 [H, W]: the class id of the instance on each pixel, 0 (background) where none.
+
+    Where instances overlap, the higher score wins (equal scores: the earlier instance).
+    shape: (H, W, ...); by default the masks' size. A result without masks needs shape, and
+    its instances are painted as their filled boxes (rois).
+    """
+    checked, masks = _pixel_masks(result, shape, "semantic_map")
+    return paint_label_map(masks, checked["scores"], checked["class_ids"])
+
+
+def instance_map(result, shape=None) -> np.ndarray:
+    """int32 [H, W]: instance index + 1 on each pixel (index into rois, class_ids, ...), 0
+    where no instance is. Overlaps and shape as in semantic_map."""
+    checked, masks = _pixel_masks(result, shape, "instance_map")
+    count = len(checked["scores"])
+    return paint_label_map(masks, checked["scores"], np.arange(1, count + 1, dtype=np.int32))
 
 
 # ---- masks: RLE and polygons ---------------------------------------------------------------

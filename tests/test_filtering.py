@@ -45,6 +45,14 @@ def test_nothing_left_has_the_right_shapes(result):
     assert kept["rois"].shape == (0, 4) and kept["masks"].shape == (300, 451, 0)
 
 
+def test_a_result_without_masks_is_filtered_and_stays_without_masks(result):
+    boxes_only = {k: result[k] for k in ("rois", "class_ids", "scores")}
+    kept = filter_result(boxes_only, COCO_CLASS_NAMES, classes="person", min_score=0.7)
+    assert set(kept) == {"rois", "class_ids", "scores"}
+    np.testing.assert_array_equal(kept["rois"], result["rois"][1:2])
+    np.testing.assert_allclose(kept["scores"], [0.81])
+
+
 def test_unknown_name_lists_the_nearest_valid_names(result):
     with pytest.raises(ValueError, match=r"unknown class 'hair dryer'; did you mean 'hair drier'"):
         filter_result(result, COCO_CLASS_NAMES, classes="hair dryer")

@@ -153,3 +153,120 @@ def test_bad_results_are_refused(result):
         results.check_result({"rois": result["rois"]})
     with pytest.raises(ValueError, match=r"masks must be \[H, W, N\]"):
         results.check_result(dict(result, masks=result["masks"][:, :, 0]))
+
+
+def test_a_result_without_masks_is_accepted_only_where_asked(result):
+    boxes_only = {k: result[k] for k in ("rois", "class_ids", "scores")}
+    with pytest.raises(ValueError, match=r"missing keys \['masks'\].*masks=False"):
+        results.check_result(boxes_only)
+    checked = results.check_result(boxes_only, masks_optional=True)
+    assert set(checked) == {"rois", "class_ids", "scores"}
+
+
+# ---- convert_boxes -------------------------------------------------------------------------
+
+def test_convert_boxes_adds_boxes_in_each_format_and_keeps_rois(result):
+    y1, x1, y2, x2 = (int(v) for v in result["rois"][0])
+    expected = {"yxyx": [y1, x1, y2, x2], "xyxy": [x1, y1, x2, y2],
+                "xywh": [x1, y1, x2 - x1, y2 - y1],
+                "cxcywh_normalized": [(x1 + x2) / 2 / W, (y1 + y2) / 2 / H, (x2 - x1) / W,
+                                      (y2 - y1) / H]}
+    for box_format, first in expected.items():
+        out = results.convert_boxes(result, box_format)
+        assert out["box_format"] == box_format and out["rois"] is result["rois"]
+        assert out["boxes"].shape == (3, 4)
+        assert out["boxes"].dtype == (np.float32 if box_format == "cxcywh_normalized"
+                                      else np.int32)
+        np.testing.assert_allclose(out["boxes"][0], first, rtol=1e-6)
+        assert "boxes" not in result  # a copy
+    np.testing.assert_array_equal(results.convert_boxes(result, "xywh")["boxes"],
+                                  results.boxes_to_xywh(result["rois"]))
+
+
+def test_convert_boxes_without_masks_needs_the_image_shape_for_normalized(result):
+    boxes_only = {k: result[k] for k in ("rois", "class_ids", "scores")}
+    assert results.convert_boxes(boxes_only, "xyxy")["boxes"].shape == (3, 4)
+    with pytest.raises(ValueError, match="image_shape"):
+        results.convert_boxes(boxes_only, "cxcywh_normalized")
+    np.testing.assert_array_equal(
+        results.convert_boxes(boxes_only, "cxcywh_normalized", image_shape=(H, W))["boxes"],
+        results.convert_boxes(result, "cxcywh_normalized")["boxes"])
+
+
+def test_convert_boxes_error_names_the_valid_formats(result):
+    with pytest.raises(ValueError, match="box_format='yolo'.*yxyx, xyxy, xywh, cxcywh_norm"):
+        results.convert_boxes(result, "yolo")
+
+
+def test_xywh_helpers_round_trip(result):
+    np.testing.assert_array_equal(results.xywh_to_boxes(results.boxes_to_xywh(result["rois"])),
+                                  result["rois"])
+    np.testing.assert_array_equal(results.xywh_to_boxes([[1.4, 2.6, 3.0, 4.0]]), [[3, 1, 7, 4]])
+
+
+# ---- semantic_map / instance_map -----------------------------------------------------------
+
+def _overlapping():
+    """A 4x6 image: a cat (score 0.6) over columns 0-3 of rows 0-2 and a person (score 0.9)
+    over columns 2-5 of rows 1-3; a dog (score 0.3) on column 0 of rows 2-3."""
+    masks = np.zeros((4, 6, 3), bool)
+    masks[0:3, 0:4, 0] = True
+    masks[1:4, 2:6, 1] = True
+    masks[2:4, 0:1, 2] = True
+    return {"rois": np.array([[0, 0, 3, 4], [1, 2, 4, 6], [2, 0, 4, 1]], np.int32),
+            "class_ids": np.array([16, 1, 17], np.int32),
+            "scores": np.array([0.6, 0.9, 0.3], np.float32), "masks": masks}
+
+
+def test_semantic_and_instance_maps_of_overlapping_instances():
+    r = _overlapping()
+    np.testing.assert_array_equal(results.semantic_map(r), [[16, 16, 16, 16, 0, 0],
+                                                            [16, 16, 1, 1, 1, 1],
+                                                            [16, 16, 1, 1, 1, 1],
+                                                            [17, 0, 1, 1, 1, 1]])
+    np.testing.assert_array_equal(results.instance_map(r), [[1, 1, 1, 1, 0, 0],
+                                                            [1, 1, 2, 2, 2, 2],
+                                                            [1, 1, 2, 2, 2, 2],
+                                                            [3, 0, 2, 2, 2, 2]])
+    assert results.semantic_map(r).dtype == results.instance_map(r).dtype == np.int32
+
+
+def test_maps_of_a_result_without_masks_paint_its_boxes_given_the_shape():
+    r = _overlapping()
+    boxes_only = {k: r[k] for k in ("rois", "class_ids", "scores")}
+    boxes_only["rois"] = np.array([[0, 0, 3, 4], [1, 2, 4, 6], [2, 0, 4, 2]], np.int32)
+    with pytest.raises(ValueError, match="no masks.*shape="):
+        results.semantic_map(boxes_only)
+    np.testing.assert_array_equal(results.instance_map(boxes_only, shape=(4, 6)),
+                                  [[1, 1, 1, 1, 0, 0], [1, 1, 2, 2, 2, 2], [1, 1, 2, 2, 2, 2],
+                                   [3, 3, 2, 2, 2, 2]])  # the dog's box, not its mask
+    with pytest.raises(ValueError, match="differs from the masks"):
+        results.semantic_map(r, shape=(5, 6))
+
+
+def test_maps_of_an_empty_result_are_background():
+    np.testing.assert_array_equal(results.semantic_map(results.empty_result(2, 3)),
+                                  np.zeros((2, 3)))
+    np.testing.assert_array_equal(results.instance_map(results.empty_result(2, 3), (2, 3)),
+                                  np.zeros((2, 3)))
+
+
+def test_top_level_names_without_tensorflow():
+    import subprocess
+    import sys
+
+    import mrcnn_tf
+
+    assert mrcnn_tf.convert_boxes is results.convert_boxes
+    assert mrcnn_tf.semantic_map is results.semantic_map
+    assert mrcnn_tf.instance_map is results.instance_map
+    code = ("import sys, numpy as np, mrcnn_tf\n"
+            "r = {'rois': np.array([[0, 1, 2, 3]]), 'class_ids': np.array([5]),\n"
+            "     'scores': np.array([0.5])}\n"
+            "print(mrcnn_tf.semantic_map(r, (2, 4)).sum(),\n"
+            "      mrcnn_tf.convert_boxes(r, 'xywh')['boxes'].tolist(),\n"
+            "      'tensorflow' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["20", "[[1,", "0,", "2,", "2]]", "False"]

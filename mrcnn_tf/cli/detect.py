@@ -18,6 +18,15 @@ Detect objects in images with Mask R-CNN and write, for each input image NAME.EX
                       pycocotools' compressed RLE of the mask)
   NAME_objects/       with --extract: NNN_CLASS.png, each object cut out of its box as RGBA
                       (transparent outside the mask); NNN is the detection's index
+  NAME.semantic.png   with --semantic: the class id of each pixel (0 = background; where
+                      objects overlap, the higher score wins), a one-channel PNG, 8-bit
+                      for up to 256 classes, else 16-bit: read it with
+                      cv2.imread(path, cv2.IMREAD_UNCHANGED)
+  NAME.instances.png  with --semantic: the detection's index + 1 on each pixel (0 = none),
+                      the index into NAME.json's detections; 8-bit up to 255, else 16-bit
+  NAME.semantic_preview.png
+                      with --semantic: the class map in colours (each class the colour of
+                      its first object in NAME.png), background black
 
 and once for the run:
 
@@ -38,6 +47,7 @@ examples:
   mrcnn-tf detect samples/images --weights coco --out out/
   mrcnn-tf detect "photos/**/*.jpg" --classes person,dog --min-score 0.8 --extract --out out/
   mrcnn-tf detect scans/ --weights balloon.h5 --class-names balloon.txt --splash --out out/
+  mrcnn-tf detect street.jpg --semantic --out out/
 
 The first use of --weights coco downloads matterport's mask_rcnn_coco.h5 (246 MiB) into
 $MRCNN_TF_HOME (default ~/.cache/mrcnn_tf); MRCNN_TF_COCO_URL overrides the download URL.
@@ -57,6 +67,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "NAME_objects/NNN_CLASS.png")
     parser.add_argument("--splash", action="store_true",
                         help="also write NAME.splash.png (grayscale except the objects)")
+    parser.add_argument("--semantic", action="store_true",
+                        help="also write per-pixel maps: NAME.semantic.png (class ids), "
+                             "NAME.instances.png (detection index + 1) and a coloured "
+                             "NAME.semantic_preview.png")
     parser.add_argument("--no-draw", action="store_true",
                         help="do not write the annotated NAME.png")
     parser.add_argument("-r", "--recursive", action="store_true",

@@ -1,8 +1,9 @@
 """One run of ``mrcnn-tf detect``: check the options, load the model, process each image.
 
 Per image: read (OpenCV) -> detect -> filter (classes, score) -> write NAME.png,
-NAME.splash.png, NAME.json, NAME_objects/. The run's detections.json and image_ids.json
-are written at the end, also when images failed or the run was interrupted.
+NAME.splash.png, NAME.semantic.png (and .instances.png, .semantic_preview.png), NAME.json,
+NAME_objects/. The run's detections.json and image_ids.json are written at the end, also
+when images failed or the run was interrupted.
 """
 from __future__ import annotations
 
@@ -136,6 +137,8 @@ class DetectRun:
                                visualize.draw_instances(image, result, self.classes.names))
         if self.args.splash:
             image_io.write_png(out / f"{stem}.splash.png", visualize.color_splash(image, result))
+        if self.args.semantic:
+            self.write_maps(stem, result)
         if self.args.extract:
             objects = out / f"{stem}_objects"
             for old in objects.glob("[0-9][0-9][0-9]*_*.png"):  # a previous run's cut-outs
@@ -145,6 +148,19 @@ class DetectRun:
             result, self.classes.names, image=os.fspath(path), image_id=image_id))
         self.coco_results += results.to_coco(result, image_id, self.classes.names)
         self.image_ids[os.fspath(path)] = image_id
+
+    def write_maps(self, stem, result) -> None:
+        """--semantic: NAME.semantic.png (class ids, 8-bit for up to 256 classes),
+        NAME.instances.png (detection index + 1) and NAME.semantic_preview.png (colours)."""
+        from mrcnn_tf import results, visualize
+
+        semantic = results.semantic_map(result)
+        image_io.write_label_png(self.out_dir / f"{stem}.semantic.png", semantic,
+                                 max_value=len(self.classes.names) - 1)
+        image_io.write_label_png(self.out_dir / f"{stem}.instances.png",
+                                 results.instance_map(result))
+        image_io.write_png(self.out_dir / f"{stem}.semantic_preview.png",
+                           visualize.colorize_labels(semantic))
 
     def write_run_files(self) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)

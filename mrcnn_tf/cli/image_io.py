@@ -68,6 +68,22 @@ def write_png(path, rgb) -> None:
     _replace(Path(path), data.tobytes())
 
 
+def write_label_png(path, labels, max_value=None) -> None:
+    """Write an int label map [H, W] as a one-channel PNG, lossless: uint8 when max_value
+    (default: the map's largest value) is at most 255, else uint16. Read it back with
+    cv2.imread(path, cv2.IMREAD_UNCHANGED)."""
+    import cv2
+
+    labels = np.asarray(labels)
+    top = int(labels.max(initial=0)) if max_value is None else int(max_value)
+    if labels.min(initial=0) < 0 or top > 65535 or labels.max(initial=0) > max(top, 0):
+        raise ValueError(f"{path}: labels must lie in 0-65535 (and at most {top})")
+    ok, data = cv2.imencode(".png", labels.astype(np.uint8 if top <= 255 else np.uint16))
+    if not ok:
+        raise OSError(f"cannot encode {path} as PNG")
+    _replace(Path(path), data.tobytes())
+
+
 def dumps(value) -> str:
     """JSON text with one line per key of the top object and per element of lists of
     objects (e.g. one detection a line): readable, diffable, and still plain JSON."""

@@ -1,8 +1,9 @@
 """Inputs of ``mrcnn-tf detect``: files, folders and globs to image paths, and output names.
 
 Output names: each image gets a stem (its file name without extension) that no other image
-of the run uses, whose outputs (STEM.png, STEM.splash.png, STEM.json, STEM_objects) are not
-an input file and not one of the run's own files; clashes get "_2", "_3", ... appended.
+of the run uses, whose outputs (output_names: STEM.png, STEM.splash.png, STEM.json, ...,
+STEM_objects) are not an input file and not one of the run's own files; clashes get "_2",
+"_3", ... appended.
 """
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".dib", "
                               ".webp", ".jp2", ".pbm", ".pgm", ".ppm", ".pnm", ".sr", ".ras",
                               ".exr", ".hdr", ".pic", ".avif"})
 GLOB_CHARACTERS = frozenset("*?[")
+# STEM.SUFFIX images detect writes beside STEM.png (splash; --semantic's maps and preview)
+SUFFIXES = (".splash.png", ".semantic.png", ".instances.png", ".semantic_preview.png")
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -33,13 +36,14 @@ def _is_record(path: Path) -> bool:
 
 def is_earlier_output(path: Path) -> bool:
     """Whether an image file is an output of an earlier detect run into its folder:
-    STEM.png or STEM.splash.png beside the STEM.json record of another image, or a cut-out
-    in STEM_objects/ beside STEM.json."""
+    STEM.png or STEM.SUFFIX (SUFFIXES) beside the STEM.json record of another image, or a
+    cut-out in STEM_objects/ beside STEM.json."""
     name = path.name
     if path.parent.name.endswith("_objects") and _is_record(
             path.parent.with_name(path.parent.name[:-len("_objects")] + ".json")):
         return True
-    stem = name[:-len(".splash.png")] if name.endswith(".splash.png") else path.stem
+    suffix = next((s for s in SUFFIXES if name.endswith(s)), None)
+    stem = name[:-len(suffix)] if suffix else path.stem
     record = path.with_name(f"{stem}.json")
     if path.suffix.lower() != ".png" or not _is_record(record):
         return False
@@ -102,8 +106,10 @@ def expand_inputs(inputs, *, recursive=False, out_dir=None) -> tuple:
 
 
 def output_names(stem: str) -> list:
-    """The file names an image with this stem may produce in the output folder."""
-    return [f"{stem}.png", f"{stem}.splash.png", f"{stem}.json", f"{stem}_objects"]
+    """The file names an image with this stem may produce in the output folder (the folder
+    STEM_objects last)."""
+    return [f"{stem}.png", *(stem + suffix for suffix in SUFFIXES), f"{stem}.json",
+            f"{stem}_objects"]
 
 
 def plan_stems(paths, out_dir, *, reserved=()) -> list:

@@ -11,7 +11,8 @@ def unmold_detections(detections, mrcnn_mask, original_image_shape, image_shape,
     """One image's model outputs to a result dict.
 
     detections: float32 [D, 6] (y1, x1, y2, x2, class_id, score), normalized to the molded
-    image, zero padded. mrcnn_mask: float32 [D, h, w, C]. original_image_shape: (H, W, ...);
+    image, zero padded. mrcnn_mask: float32 [D, h, w, C], or None for a result without
+    masks. original_image_shape: (H, W, ...);
     image_shape: molded (H', W', ...); window: pixel window (y1, x1, y2, x2) of the image
     inside the padding.
     Returns {"rois": int32 [N, 4] (y1, x1, y2, x2) pixels of the original image,
@@ -23,7 +24,7 @@ def unmold_detections(detections, mrcnn_mask, original_image_shape, image_shape,
     boxes = detections[:count, :4]
     class_ids = detections[:count, 4].astype(np.int32)
     scores = detections[:count, 5].astype(np.float32)
-    masks = mrcnn_mask[np.arange(count), :, :, class_ids]
+    masks = None if mrcnn_mask is None else mrcnn_mask[np.arange(count), :, :, class_ids]
 
     wy1, wx1, wy2, wx2 = norm_boxes(np.asarray(window), image_shape[:2])
     shift = np.array([wy1, wx1, wy1, wx1])
@@ -31,6 +32,7 @@ def unmold_detections(detections, mrcnn_mask, original_image_shape, image_shape,
     boxes = denorm_boxes(np.divide(boxes - shift, scale), original_image_shape[:2])
 
     keep = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]) > 0
-    boxes, class_ids, scores, masks = boxes[keep], class_ids[keep], scores[keep], masks[keep]
-    return {"rois": boxes, "class_ids": class_ids, "scores": scores,
-            "masks": paste_masks(masks, boxes, original_image_shape)}
+    result = {"rois": boxes[keep], "class_ids": class_ids[keep], "scores": scores[keep]}
+    if masks is not None:
+        result["masks"] = paste_masks(masks[keep], boxes[keep], original_image_shape)
+    return result

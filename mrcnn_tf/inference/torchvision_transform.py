@@ -66,13 +66,16 @@ class TorchvisionTransform:
 
     def unmold(self, detections, masks, original_shape, molded_shape, resized_hw) -> dict:
         """detections [D, 6] (y1, x1, y2, x2 pixels of the resized image, class, score),
-        masks [D, M, M] -> result dict (rois int32, class_ids int32, scores, masks bool)."""
+        masks [D, M, M] (or None: no ``masks`` in the result) -> result dict (rois int32,
+        class_ids int32, scores, masks bool)."""
         count = int(np.sum(detections[:, 4] > 0))
         boxes = detections[:count, :4].astype(np.float32)
         ratio_h = np.float32(original_shape[0]) / np.float32(resized_hw[0])
         ratio_w = np.float32(original_shape[1]) / np.float32(resized_hw[1])
         boxes = boxes * np.array([ratio_h, ratio_w, ratio_h, ratio_w], np.float32)
-        return {"rois": np.round(boxes).astype(np.int32),
-                "class_ids": detections[:count, 4].astype(np.int32),
-                "scores": detections[:count, 5].astype(np.float32),
-                "masks": paste_masks_torchvision(masks[:count], boxes, original_shape)}
+        result = {"rois": np.round(boxes).astype(np.int32),
+                  "class_ids": detections[:count, 4].astype(np.int32),
+                  "scores": detections[:count, 5].astype(np.float32)}
+        if masks is not None:
+            result["masks"] = paste_masks_torchvision(masks[:count], boxes, original_shape)
+        return result

@@ -15,9 +15,10 @@ import numpy as np
 
 from mrcnn_tf import results as results_lib
 from mrcnn_tf.filtering import filter_result
+from mrcnn_tf.ops.box_formats import convert_boxes_array
 from mrcnn_tf.serve.errors import bad_request
 
-BOX_FORMATS = ("yxyx", "xyxy", "xywh")
+BOX_FORMATS = ("yxyx", "xyxy", "xywh")  # the pixel formats of ops.box_formats.BOX_FORMATS
 MASK_FORMATS = ("rle", "polygon", "none")
 
 
@@ -54,12 +55,8 @@ def apply_filters(result, class_names, *, classes=None, min_score=None) -> dict:
 
 
 def _box(box_yxyx, box_format):
-    y1, x1, y2, x2 = box_yxyx
-    if box_format == "xyxy":
-        return [x1, y1, x2, y2]
-    if box_format == "xywh":
-        return [x1, y1, x2 - x1, y2 - y1]
-    return [y1, x1, y2, x2]
+    """[y1, x1, y2, x2] ints -> a list of ints in box_format (one of BOX_FORMATS)."""
+    return [int(v) for v in convert_boxes_array(np.asarray(box_yxyx), "yxyx", box_format)]
 
 
 def image_record(result, class_names, *, name, box_format="yxyx", mask_format="rle") -> dict:

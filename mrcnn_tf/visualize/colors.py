@@ -37,3 +37,14 @@ def as_rgb255(color) -> tuple:
     if all(isinstance(c, (float, np.floating)) for c in list(color)[:3]) and max(values) <= 1.0:
         values = [c * 255 for c in values]
     return tuple(int(round(min(max(c, 0.0), 255.0))) for c in values)
+
+
+def colorize_labels(labels) -> np.ndarray:
+    """uint8 RGB [H, W, 3] of a class-id map int [H, W] (results.semantic_map): each class in
+    the colour draw_instances gives its first instance (its hue, first shade), 0 black."""
+    labels = np.asarray(labels)
+    out = np.zeros(labels.shape + (3,), np.uint8)
+    present = [int(c) for c in np.unique(labels) if c > 0]
+    for class_id, color in zip(present, instance_colors(present)):
+        out[labels == class_id] = color
+    return out

@@ -152,13 +152,15 @@ def draw_instances(image, result, class_names, *, show_boxes=True, show_masks=Tr
 
     image: anything detect() accepts ([H, W] / [H, W, 1|3|4], uint8, uint16 or float).
     result: dict with rois int [N, (y1, x1, y2, x2)] pixels, class_ids [N], scores [N], masks
-    bool [H, W, N]. class_names: index = class id. colors: one (r, g, b) per instance, ints
+    bool [H, W, N] (a result without masks, from detect(..., masks=False), gets boxes and
+    labels only). class_names: index = class id. colors: one (r, g, b) per instance, ints
     0-255 or floats 0-1; default: a hue per class, a shade per instance (colors.py).
     alpha: mask opacity. line_width: box and outline width in pixels (default scales with the
     image). Returns a new uint8 RGB [H, W, 3] array; the input is never modified.
     """
     canvas = as_rgb_uint8(image)
-    result = check_result(result, image_shape=canvas.shape)
+    result = check_result(result, image_shape=canvas.shape, masks_optional=True)
+    show_masks = show_masks and "masks" in result
     count = len(result["class_ids"])
     if colors is None:
         colors = instance_colors(result["class_ids"])

@@ -14,8 +14,8 @@ import pytest
 
 from mrcnn_tf.class_names import COCO_CLASS_NAMES
 from mrcnn_tf.cli.main import main
-from mrcnn_tf.results import from_record, rle_to_mask
-from mrcnn_tf.visualize import label_rects, style_for
+from mrcnn_tf.results import from_record, instance_map, rle_to_mask, semantic_map
+from mrcnn_tf.visualize import colorize_labels, label_rects, style_for
 from tests.helpers import REPO, skimage_image
 from tests.visualize.conftest import box_bands
 
@@ -42,7 +42,7 @@ def first_run(r50_weights, tmp_path_factory):
     out = root / "out"
     code, err = run_cli(["detect", str(root / "a"), str(root / "b" / "coffee.png"),
                          "--weights", str(r50_weights), "--out", str(out), "--extract",
-                         "--splash", *FAST])
+                         "--splash", "--semantic", *FAST])
     return {"root": root, "out": out, "code": code, "err": err, "weights": r50_weights}
 
 
@@ -61,9 +61,11 @@ def test_a_corrupt_file_gives_one_error_line_and_exit_status_1(first_run):
 def test_the_other_images_are_written_without_name_clashes(first_run):
     out = first_run["out"]
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["coffee.json", "coffee.png", "coffee.splash.png", "coffee_2.json",
-                     "coffee_2.png", "coffee_2.splash.png", "coffee_2_objects", "coffee_objects",
-                     "detections.json", "image_ids.json"]
+    per_image = [".instances.png", ".json", ".png", ".semantic.png", ".semantic_preview.png",
+                 ".splash.png"]
+    assert names == sorted([f"coffee{s}" for s in per_image] + [f"coffee_2{s}" for s in per_image]
+                           + ["coffee_2_objects", "coffee_objects", "detections.json",
+                              "image_ids.json"])
     assert record(first_run, "coffee")["image"].endswith("a/coffee.jpg")
     assert record(first_run, "coffee_2")["image"].endswith("b/coffee.png")
     gray16 = cv2.imread(str(out / "coffee_2.png"))  # 16-bit grayscale in, 8-bit RGB out
@@ -107,6 +109,26 @@ def test_splash_is_gray_outside_the_objects(first_run):
     splash = cv2.imread(str(first_run["out"] / "coffee.splash.png"))
     outside = ~result["masks"].any(axis=2)
     assert (splash[outside][:, 0] == splash[outside][:, 2]).all()
+
+
+def test_semantic_maps_read_back_losslessly_as_the_records_say(first_run):
+    for stem in ("coffee", "coffee_2"):
+        result = from_record(record(first_run, stem))
+        semantic = cv2.imread(str(first_run["out"] / f"{stem}.semantic.png"),
+                              cv2.IMREAD_UNCHANGED)
+        instances = cv2.imread(str(first_run["out"] / f"{stem}.instances.png"),
+                               cv2.IMREAD_UNCHANGED)
+        assert semantic.dtype == instances.dtype == np.uint8  # 81 classes, < 256 detections
+        np.testing.assert_array_equal(semantic, semantic_map(result))
+        np.testing.assert_array_equal(instances, instance_map(result))
+        on = result["masks"].any(axis=2)
+        np.testing.assert_array_equal(semantic > 0, on)
+        assert set(np.unique(semantic[on])) == set(result["class_ids"][np.unique(
+            instances[on]) - 1])
+        preview = cv2.cvtColor(cv2.imread(str(first_run["out"] / f"{stem}.semantic_preview.png")),
+                               cv2.COLOR_BGR2RGB)
+        np.testing.assert_array_equal(preview, colorize_labels(semantic))
+    assert record(first_run, "coffee")["detections"], "the test weights find objects"
 
 
 def test_cut_outs_have_the_mask_as_alpha(first_run):

@@ -7,7 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
-from mrcnn_tf.cli.image_io import ImageReadError, dumps, read_image, write_json, write_png
+from mrcnn_tf.cli.image_io import (ImageReadError, dumps, read_image, write_json,
+                                   write_label_png, write_png)
 
 
 def test_colour_order_grayscale_16_bit_and_alpha(tmp_path):
@@ -65,3 +66,20 @@ def test_json_layout_is_plain_json(tmp_path):
     assert json.loads((tmp_path / "a.json").read_text(encoding="utf-8")) == value
     assert '{"box": [1, 2, 3, 4]}' in dumps(value)
     assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
+
+
+def test_label_maps_are_written_losslessly_in_8_or_16_bits(tmp_path):
+    labels = np.arange(12, dtype=np.int32).reshape(3, 4) * 23  # 0 ... 253
+    write_label_png(tmp_path / "a.png", labels)
+    back = cv2.imread(str(tmp_path / "a.png"), cv2.IMREAD_UNCHANGED)
+    assert back.dtype == np.uint8
+    np.testing.assert_array_equal(back, labels)
+    write_label_png(tmp_path / "b.png", labels, max_value=300)  # room for 301 classes
+    back = cv2.imread(str(tmp_path / "b.png"), cv2.IMREAD_UNCHANGED)
+    assert back.dtype == np.uint16
+    np.testing.assert_array_equal(back, labels)
+    write_label_png(tmp_path / "c.png", labels + 1000)
+    np.testing.assert_array_equal(cv2.imread(str(tmp_path / "c.png"), cv2.IMREAD_UNCHANGED),
+                                  labels + 1000)
+    with pytest.raises(ValueError, match="0-65535"):
+        write_label_png(tmp_path / "d.png", labels - 1)

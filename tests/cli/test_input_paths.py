@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mrcnn_tf.cli.input_paths import expand_inputs, plan_stems
+from mrcnn_tf.cli.input_paths import expand_inputs, output_names, plan_stems
 
 
 def touch(path: Path) -> Path:
@@ -92,3 +92,26 @@ def test_earlier_outputs_in_the_output_folder_are_skipped_but_not_inputs(tmp_pat
     (photos / "map.json").write_text(json.dumps({"type": "FeatureCollection"}))
     paths, problems = expand_inputs([str(photos)], recursive=True, out_dir=photos)
     assert paths == [cat, dog, own] and problems == []
+
+
+def test_semantic_outputs_never_overwrite_an_input(tmp_path):
+    # photo.semantic.png is an input, so the image photo.jpg must not take the stem "photo"
+    paths = [tmp_path / "photo.jpg", tmp_path / "photo.semantic.png",
+             tmp_path / "x.instances.png", tmp_path / "x.jpg"]
+    stems = plan_stems(paths, tmp_path)
+    assert stems[0] != "photo" and stems[3] != "x"
+    written = {tmp_path / name for stem in stems for name in output_names(stem)}
+    assert not written & set(paths)
+    assert {"photo.semantic.png", "photo.instances.png", "photo.semantic_preview.png"} <= set(
+        output_names("photo"))
+
+
+def test_earlier_semantic_outputs_are_skipped(tmp_path):
+    import json
+
+    photos = tmp_path / "photos"
+    cat = touch(photos / "cat.jpg")
+    (photos / "cat.json").write_text(json.dumps({"image": str(cat), "detections": []}))
+    for name in ("cat.semantic.png", "cat.instances.png", "cat.semantic_preview.png"):
+        touch(photos / name)
+    assert expand_inputs([str(photos)], out_dir=photos)[0] == [cat]

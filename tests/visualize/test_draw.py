@@ -51,6 +51,15 @@ def test_boxes_only_are_bands_of_the_line_width(photo, result):
     assert (out[bands] == (255, 0, 255)).all()
 
 
+def test_a_result_without_masks_gets_boxes_and_labels(photo, result):
+    boxes_only = {k: result[k] for k in ("rois", "class_ids", "scores")}
+    out = draw_instances(photo, boxes_only, COCO_CLASS_NAMES, line_width=2)
+    np.testing.assert_array_equal(out, draw_instances(photo, result, COCO_CLASS_NAMES,
+                                                      show_masks=False, line_width=2))
+    bands = box_bands(result["rois"], photo.shape, 2)
+    assert changed(out, photo)[bands].mean() > 0.99
+
+
 def test_opaque_masks_take_the_given_colours(photo, result):
     colors = [(1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)]  # matplotlib-style floats
     out = draw_instances(photo, result, COCO_CLASS_NAMES, alpha=1.0, show_boxes=False,
