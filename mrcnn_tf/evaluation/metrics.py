@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mrcnn_tf.ops.boxes import box_iou
+from mrcnn_tf.ops.boxes import box_iou, mask_overlaps
 
 
 def compute_overlaps(boxes1, boxes2) -> np.ndarray:
@@ -24,11 +24,7 @@ def compute_overlaps_masks(masks1, masks2) -> np.ndarray:
         return np.zeros((masks1.shape[-1], masks2.shape[-1]))
     if masks1.shape[:2] != masks2.shape[:2]:
         raise ValueError(f"masks of different sizes: {masks1.shape[:2]} and {masks2.shape[:2]}")
-    flat1 = np.reshape(masks1 > 0.5, (-1, masks1.shape[-1])).astype(np.float32)
-    flat2 = np.reshape(masks2 > 0.5, (-1, masks2.shape[-1])).astype(np.float32)
-    intersections = flat1.T @ flat2
-    union = flat1.sum(axis=0)[:, None] + flat2.sum(axis=0)[None, :] - intersections
-    return np.divide(intersections, union, out=np.zeros_like(intersections), where=union > 0)
+    return mask_overlaps(masks1, masks2)
 
 
 def _trim_zero_boxes(boxes, *others):

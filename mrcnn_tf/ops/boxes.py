@@ -67,10 +67,10 @@ def mask_iou(mask1, mask2) -> float:
 
 
 def mask_overlaps(masks1, masks2) -> np.ndarray:
-    """IoU matrix of bool masks [H, W, N] and [H, W, M] of one size: float64 [N, M]; 0 where
-    both masks are empty."""
-    a = np.reshape(masks1 > 0, (-1, masks1.shape[-1])).astype(np.float64)
-    b = np.reshape(masks2 > 0, (-1, masks2.shape[-1])).astype(np.float64)
+    """IoU matrix of masks [H, W, N] and [H, W, M] of one size (bool, or soft masks taken as
+    > 0.5): float64 [N, M]; 0 where both masks are empty."""
+    a = np.reshape(np.asarray(masks1) > 0.5, (-1, masks1.shape[-1])).astype(np.float64)
+    b = np.reshape(np.asarray(masks2) > 0.5, (-1, masks2.shape[-1])).astype(np.float64)
     inter = a.T @ b
     union = a.sum(axis=0)[:, None] + b.sum(axis=0)[None, :] - inter
     return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Does the low-precision fast mode give the answers float32 gives, on trained weights?
+
+    python3 scripts/check_precision.py WEIGHTS [--dataset shapes | --coco-annotations A
+                                                --images DIR] [--precision bfloat16]
+                                               [--mode square|fit64] [--limit N]
+
+Runs the same weights (any file MaskRCNN.from_weights reads: a matterport .h5 such as
+mask_rcnn_coco.h5, a training checkpoint, a torchvision state dict) twice on the same images:
+float32 "square" (exact) and COMPUTE_DTYPE=--precision with IMAGE_RESIZE_MODE=--mode (the fast
+mode). It prints, with the machine:
+- the mask mAP@0.5 of both against the ground truth (matterport's compute_ap, averaged over
+  the images) and their difference (target: <= 0.01);
+- their agreement by the parity criterion (evaluation.agreement: same class, box IoU >= 0.9),
+  float32 as the reference, summed over the images: recall, precision (target >= 0.9 each)
+  and mean mask IoU of matched pairs (target >= 0.9);
+- the median detect() time of each.
+--dataset shapes: 50 held-out synthetic shapes (seed 1, 128x128, as samples/shapes); COCO:
+an annotation file and its image folder (e.g. val2017). bfloat16 is only faster on CPUs with
+AMX or AVX512-BF16 (the machine line says whether this one has them); random weights cannot
+judge it (they are far more precision-sensitive than trained ones).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "scripts"))
+
+from benchmark_detect import machine_description  # noqa: E402
+from mrcnn_tf import MaskRCNN  # noqa: E402
+from mrcnn_tf.evaluation.agreement import compare_detections  # noqa: E402
+from mrcnn_tf.evaluation.metrics import compute_ap  # noqa: E402
+from mrcnn_tf.ops.boxes import extract_bboxes  # noqa: E402
+
+TARGETS = {"map_diff": 0.01, "recall": 0.9, "precision": 0.9, "mask_iou": 0.9}
+
+
+def load_dataset(args):
+    if args.coco_annotations:
+        from mrcnn_tf.data import CocoDataset
+
+        dataset = CocoDataset()
+        dataset.load_coco(args.coco_annotations, args.images)
+    else:
+        from mrcnn_tf.data import ShapesDataset
+
+        dataset = ShapesDataset()
+        dataset.load_shapes(50, 128, 128, seed=1)
+    dataset.prepare()
+    return dataset
+
+
+def run(model, images):
+    results, times = [], []
+    model.detect([images[0]])  # trace the graph outside the timing
+    for image in images:
+        start = time.perf_counter()
+        results.append(model.detect([image])[0])
+        times.append(time.perf_counter() - start)
+    return results, statistics.median(times)
+
+
+def mask_map(dataset, image_ids, results) -> float:
+    aps = []
+    for image_id, r in zip(image_ids, results):
+        masks, class_ids = dataset.load_mask(image_id)
+        aps.append(compute_ap(extract_bboxes(masks), class_ids, masks, r["rois"],
+                              r["class_ids"], r["scores"], r["masks"], iou_threshold=0.5)[0])
+    return float(np.mean(aps))
+
+
+def agreement(exact, fast, shapes) -> dict:
+    """The parity criterion summed over images (float32 is the reference)."""
+    matched = reference = ours = 0
+    iou_sum = 0.0
+    for e, f, shape in zip(exact, fast, shapes):
+        a = compare_detections(e, f, shape)
+        matched, reference, ours = matched + a.matched, reference + a.reference_count, \
+            ours + a.our_count
+        iou_sum += a.mean_mask_iou * a.matched
+    return {"recall": matched / reference if reference else 1.0,
+            "precision": matched / ours if ours else 1.0,
+            "mask_iou": iou_sum / matched if matched else 1.0, "reference": reference,
+            "ours": ours, "matched": matched}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("weights")
+    parser.add_argument("--dataset", choices=("shapes",), default="shapes")
+    parser.add_argument("--coco-annotations", help="COCO annotation file (instead of shapes)")
+    parser.add_argument("--images", help="the annotation file's image folder")
+    parser.add_argument("--precision", choices=("bfloat16", "float16"), default="bfloat16")
+    parser.add_argument("--mode", choices=("square", "fit64"), default="square",
+                        help="resize mode of the fast run (default square: precision alone)")
+    parser.add_argument("--limit", type=int, help="use the first N images")
+    parser.add_argument("--image-dim", type=int,
+                        help="IMAGE_MIN_DIM and IMAGE_MAX_DIM (default: 128 for shapes, the "
+                             "configuration's for COCO)")
+    parser.add_argument("--min-confidence", type=float, default=0.5,
+                        help="DETECTION_MIN_CONFIDENCE of both runs (default 0.5)")
+    args = parser.parse_args(argv)
+    if args.coco_annotations and not args.images:
+        parser.error("--coco-annotations needs --images")
+
+    dataset = load_dataset(args)
+    image_ids = list(dataset.image_ids)[:args.limit]
+    images = [dataset.load_image(i) for i in image_ids]
+    dim = args.image_dim or (None if args.coco_annotations else 128)
+    sizes = {"IMAGE_MIN_DIM": dim, "IMAGE_MAX_DIM": dim} if dim else {}
+    common = dict(IMAGES_PER_GPU=1, DETECTION_MIN_CONFIDENCE=args.min_confidence, **sizes)
+    runs = {}
+    for name, fields in (("float32", {}), (args.precision, {
+            "COMPUTE_DTYPE": args.precision, "IMAGE_RESIZE_MODE": args.mode})):
+        model = MaskRCNN.from_weights(args.weights, **common, **fields)
+        runs[name] = run(model, images)
+    (exact, exact_time), (fast, fast_time) = runs["float32"], runs[args.precision]
+    maps = {"float32": mask_map(dataset, image_ids, exact),
+            args.precision: mask_map(dataset, image_ids, fast)}
+    agree = agreement(exact, fast, [image.shape[:2] for image in images])
+    diff = abs(maps["float32"] - maps[args.precision])
+    ok = (diff <= TARGETS["map_diff"] and agree["recall"] >= TARGETS["recall"]
+          and agree["precision"] >= TARGETS["precision"]
+          and agree["mask_iou"] >= TARGETS["mask_iou"])
+    print(machine_description())
+    print(f"{args.weights}: {len(images)} images, {args.precision} ({args.mode}) against "
+          f"float32 (square)")
+    print(f"mask mAP@0.5: float32 {maps['float32']:.3f}, {args.precision} "
+          f"{maps[args.precision]:.3f} (difference {diff:.3f}, target <= 0.01)")
+    print(f"agreement: recall {agree['recall']:.3f}, precision {agree['precision']:.3f} "
+          f"({agree['matched']} of {agree['reference']} / {agree['ours']}), mean mask IoU "
+          f"{agree['mask_iou']:.3f} (targets >= 0.9)")
+    print(f"detect() median: float32 {exact_time:.3f} s, {args.precision} {fast_time:.3f} s "
+          f"({exact_time / max(fast_time, 1e-9):.2f}x)")
+    print("PASS" if ok else "FAIL: the fast mode does not give float32's answers here")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
