@@ -18,7 +18,7 @@ FLOORS = {
     "layers": 2,
     "modeling": 3, "weights": 3,
     "inference": 4, "training": 4, "results": 4, "visualize": 4, "filtering": 4,
-    "extract": 4, "data": 4, "evaluation": 4,
+    "extract": 4, "data": 4, "evaluation": 4, "image_decode": 4,
     "model": 5,
     "export": 6, "video": 6, "beam": 6, "serve": 6,
     "cli": 7,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mrcnn_tf.image_decode import decode_image_bytes
 from mrcnn_tf.inference.images import normalize_image
 from mrcnn_tf.ops.resize import resize_scale
 
@@ -20,21 +21,13 @@ def decode_image(data: bytes) -> np.ndarray:
     """Decode encoded image bytes (JPEG, PNG, TIFF, ... as OpenCV reads them) to RGB [H, W, 3]
     or grayscale [H, W], in the file's depth (uint8 or uint16); EXIF orientation applied,
     alpha dropped. Raises ImageDecodeError with a short reason."""
-    import cv2
-
     if not data:
         raise ImageDecodeError("empty file")
-    try:
-        image = cv2.imdecode(np.frombuffer(data, np.uint8),
-                             cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
-    except cv2.error:
-        image = None
-    if image is None or image.size == 0:
+    image = decode_image_bytes(data)
+    if image is None:
         raise ImageDecodeError("not a readable image (corrupt, truncated or unsupported format)")
     if image.ndim == 3 and image.shape[2] == 4:
-        image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGB)
-    elif image.ndim == 3 and image.shape[2] == 3:
-        image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        image = image[..., :3]  # alpha dropped
     try:
         normalize_image(image, 0)  # the checks detect() makes, so bad images fail here
     except ValueError as err:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mrcnn_tf.image_decode import decode_image_bytes
+
 
 class ImageReadError(Exception):
     """An input image that cannot be read; the message says why (no traceback needed)."""
@@ -19,9 +21,7 @@ class ImageReadError(Exception):
 def read_image(path) -> np.ndarray:
     """Decode an image file with OpenCV: RGB [H, W, 3], or grayscale [H, W], in the file's
     depth (uint8 or uint16; detect() scales 16-bit). EXIF orientation is applied, alpha is
-    dropped (detect() ignores it). Raises ImageReadError with a short reason."""
-    import cv2
-
+    kept as RGBA [H, W, 4] (detect() drops it). Raises ImageReadError with a short reason."""
     path = Path(path)
     try:
         data = np.fromfile(path, dtype=np.uint8)
@@ -35,16 +35,9 @@ def read_image(path) -> np.ndarray:
         raise ImageReadError(f"cannot read file ({err.strerror or err})") from None
     if data.size == 0:
         raise ImageReadError("empty file")
-    try:
-        image = cv2.imdecode(data, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
-    except cv2.error:
-        image = None
-    if image is None or image.size == 0:
+    image = decode_image_bytes(data)
+    if image is None:
         raise ImageReadError("not a readable image (corrupt, truncated or unsupported format)")
-    if image.ndim == 3 and image.shape[2] == 3:
-        image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-    elif image.ndim == 3 and image.shape[2] == 4:
-        image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA)
     return image
 
 

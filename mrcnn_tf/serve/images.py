@@ -15,6 +15,7 @@ import warnings
 
 import numpy as np
 
+from mrcnn_tf.image_decode import decode_image_bytes
 from mrcnn_tf.serve.errors import bad_request, too_large, unsupported
 from mrcnn_tf.serve.settings import MEGAPIXEL
 
@@ -54,8 +55,6 @@ def decode_image(data: bytes, name: str, *, max_pixels: int) -> np.ndarray:
     name: how the image is called in error messages. max_pixels: largest width x height.
     Raises ApiError (see the module docstring).
     """
-    import cv2
-
     if not data:
         raise bad_request(f"image {name!r}: empty (0 bytes)")
     width, height, _ = image_size(data, name)
@@ -63,17 +62,9 @@ def decode_image(data: bytes, name: str, *, max_pixels: int) -> np.ndarray:
         raise too_large(f"image {name!r}: {width}x{height} = {width * height / MEGAPIXEL:.1f} "
                         f"megapixels is more than the limit of {max_pixels / MEGAPIXEL:g} "
                         "megapixels (--max-pixels)")
-    try:
-        image = cv2.imdecode(np.frombuffer(data, np.uint8),
-                             cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
-    except cv2.error:
-        image = None
-    if image is None or image.size == 0:
+    image = decode_image_bytes(data)
+    if image is None:
         raise bad_request(f"image {name!r}: corrupt or truncated (cannot be decoded)")
-    if image.ndim == 3 and image.shape[2] == 3:
-        image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-    elif image.ndim == 3 and image.shape[2] == 4:
-        image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA)
     return image
 
 
