@@ -7,8 +7,8 @@ import numpy as np
 
 def decode_image_bytes(data) -> np.ndarray | None:
     """Encoded bytes (JPEG, PNG, TIFF, ... as OpenCV reads them; bytes or a uint8 array) to
-    RGB [H, W, 3], RGBA [H, W, 4] or grayscale [H, W] in the file's depth (uint8 or uint16),
-    EXIF orientation applied. None when the bytes are not a readable image."""
+    RGB [H, W, 3] or grayscale [H, W] in the file's depth (uint8 or uint16), EXIF orientation
+    applied, alpha dropped (IMREAD_ANYCOLOR). None when the bytes are not a readable image."""
     import cv2
 
     try:
@@ -18,8 +18,6 @@ def decode_image_bytes(data) -> np.ndarray | None:
         return None
     if image is None or image.size == 0:
         return None
-    if image.ndim == 3 and image.shape[2] == 3:
+    if image.ndim == 3:
         return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-    if image.ndim == 3 and image.shape[2] == 4:
-        return cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA)
     return image

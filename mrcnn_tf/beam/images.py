@@ -26,8 +26,6 @@ def decode_image(data: bytes) -> np.ndarray:
     image = decode_image_bytes(data)
     if image is None:
         raise ImageDecodeError("not a readable image (corrupt, truncated or unsupported format)")
-    if image.ndim == 3 and image.shape[2] == 4:
-        image = image[..., :3]  # alpha dropped
     try:
         normalize_image(image, 0)  # the checks detect() makes, so bad images fail here
     except ValueError as err:

@@ -21,7 +21,7 @@ class ImageReadError(Exception):
 def read_image(path) -> np.ndarray:
     """Decode an image file with OpenCV: RGB [H, W, 3], or grayscale [H, W], in the file's
     depth (uint8 or uint16; detect() scales 16-bit). EXIF orientation is applied, alpha is
-    kept as RGBA [H, W, 4] (detect() drops it). Raises ImageReadError with a short reason."""
+    dropped (detect() ignores it). Raises ImageReadError with a short reason."""
     path = Path(path)
     try:
         data = np.fromfile(path, dtype=np.uint8)

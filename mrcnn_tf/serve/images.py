@@ -50,7 +50,7 @@ def image_size(data: bytes, name: str) -> tuple:
 
 
 def decode_image(data: bytes, name: str, *, max_pixels: int) -> np.ndarray:
-    """Encoded image bytes -> uint8/uint16 RGB [H, W, 3] (or [H, W] gray, [H, W, 4] RGBA).
+    """Encoded image bytes -> uint8/uint16 RGB [H, W, 3] (or [H, W] gray; alpha dropped).
 
     name: how the image is called in error messages. max_pixels: largest width x height.
     Raises ApiError (see the module docstring).
