@@ -34,7 +34,7 @@ from mrcnn_tf.export.names import (BYTES_INPUT, BYTES_SIGNATURE, CLASS_NAMES_ASS
                                    INPUT_KINDS, MASK_FORMATS, MASKS, NUM_DETECTIONS,
                                    TENSOR_INPUT, TENSOR_SIGNATURE)
 from mrcnn_tf.export.outputs import PIXEL_BOXES, image_masks, serving_outputs
-from mrcnn_tf.inference.detector import DETECTIONS, MRCNN_MASK
+from mrcnn_tf.inference.transforms import MatterportTransform, output_positions
 from mrcnn_tf.ops.anchors import anchors_for_image_shape
 
 
@@ -48,6 +48,7 @@ class ServingModule(tf.Module):
         # tf.saved_model.save trace its call functions again (as keras.export does it too).
         self.model_variables = list(keras_model.variables)
         self._run_model = lambda inputs: keras_model(inputs, training=False)
+        self._positions = output_positions(keras_model, MatterportTransform)
         self._spec = MoldingSpec.from_config(config)
         self._max_detections = max_detections
         self._mask_format = mask_format
@@ -91,7 +92,8 @@ class ServingModule(tf.Module):
         anchors = tf.broadcast_to(self.anchors[None], tf.concat(
             [tf.shape(molded)[:1], tf.shape(self.anchors)], axis=0))
         outputs = self._run_model([molded, metas, anchors])
-        result = serving_outputs(outputs[DETECTIONS], outputs[MRCNN_MASK], metas,
+        detections, masks = self._positions
+        result = serving_outputs(outputs[detections], outputs[masks], metas,
                                  max_detections=self._max_detections,
                                  class_names=self.class_names)
         pixel_boxes = result.pop(PIXEL_BOXES)

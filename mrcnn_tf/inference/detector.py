@@ -11,10 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from mrcnn_tf.inference.images import as_image_list, normalize_image
-from mrcnn_tf.inference.transforms import transform_for
-
-DETECTIONS, MRCNN_MASK = 0, 3  # output positions in matterport's inference model
-
+from mrcnn_tf.inference.transforms import output_positions, transform_for
 
 class Detector:
     """Runs an inference model (modeling.mask_rcnn or modeling.torchvision_rcnn) on numpy
@@ -38,7 +35,7 @@ class Detector:
 
     def _forward(self, images, metas, anchors):
         outputs = self.keras_model([images, metas, anchors], training=False)
-        detections, masks = self.transform.output_indices
+        detections, masks = output_positions(self.keras_model, self.transform)
         return outputs[detections], outputs[masks]
 
     def _boxes_graph(self):
@@ -49,7 +46,7 @@ class Detector:
 
             model = self.keras_model
             boxes_model = keras.Model(model.inputs,
-                                      model.outputs[self.transform.output_indices[0]],
+                                      model.outputs[output_positions(model, self.transform)[0]],
                                       name=f"{model.name}_boxes")
             self._predict_boxes = self._compiled(
                 lambda images, metas, anchors: boxes_model([images, metas, anchors],

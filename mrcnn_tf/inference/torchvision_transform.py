@@ -45,7 +45,7 @@ class TorchvisionTransform:
     """Per-family molding for the Detector: torchvision's resize / normalize / pad and its
     postprocessing. Model outputs used: 0 detections [B, D, 6] pixels, 1 masks [B, D, M, M]."""
 
-    output_indices = (0, 1)
+    output_names = ("detections", "masks")
 
     def __init__(self, config):
         self.config = config

@@ -3,7 +3,8 @@
 A transform has ``mold(image) -> (molded [1, H', W', C], meta [1, META], info)``,
 ``check_molded_shape(shape, index)``, ``anchors(molded_shape) -> [A, 4]``,
 ``unmold(detections, masks, original_shape, molded_shape, info) -> result dict`` and
-``output_indices`` (positions of the detections and masks among the model's outputs).
+``output_names`` (the names of the detections and masks outputs of the family's Keras model;
+``output_positions`` turns them into positions).
 """
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ from mrcnn_tf.ops.anchors import anchors_for_image_shape
 
 class MatterportTransform:
     """matterport's molding (inference.preprocessing) and unmolding (inference.postprocessing).
-    Model outputs used: 0 mrcnn_detection, 3 mrcnn_mask."""
+    Model outputs used: mrcnn_detection [B, D, 6] and the masks [B, D, 28, 28, C]."""
 
-    output_indices = (0, 3)
+    output_names = ("mrcnn_detection", "mrcnn_mask_rois")
 
     def __init__(self, config):
         self.config = config
@@ -38,6 +39,11 @@ class MatterportTransform:
 
     def unmold(self, detections, masks, original_shape, molded_shape, window) -> dict:
         return unmold_detections(detections, masks, original_shape, molded_shape, window)
+
+
+def output_positions(keras_model, transform) -> tuple:
+    """(detections position, masks position) among keras_model's outputs, found by name."""
+    return tuple(keras_model.output_names.index(name) for name in transform.output_names)
 
 
 def transform_for(config):
