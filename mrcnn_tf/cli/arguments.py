@@ -17,6 +17,17 @@ def positive_int(text) -> int:
     return value
 
 
+def positive_float(text) -> float:
+    """A number > 0 (seconds, sizes)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} is not > 0")
+    return value
+
+
 def unit_float(text) -> float:
     """A number in [0, 1] (scores, thresholds)."""
     try:

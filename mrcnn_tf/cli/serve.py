@@ -7,8 +7,8 @@ import os
 import socket
 import sys
 
-from mrcnn_tf.cli.arguments import (add_model_arguments, describe_command, positive_int,
-                                    unit_float)
+from mrcnn_tf.cli.arguments import (add_model_arguments, describe_command, positive_float,
+                                    positive_int, unit_float)
 
 DESCRIPTION = """\
 Serve one Mask R-CNN model over HTTP: a web page at / (upload or paste an image or a short
@@ -60,16 +60,6 @@ def pixel_count(text) -> int:
     if pixels < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not >= 1 pixel")
     return pixels
-
-
-def positive_float(text) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text} is not > 0")
-    return value
 
 
 def port_number(text) -> int:
