@@ -1,6 +1,7 @@
 """Train Mask R-CNN on synthetic shapes, evaluate it on 50 held-out images, draw results.
 
     python3 samples/shapes/train_shapes.py                      # from scratch, 20 minutes
+    python3 samples/shapes/train_shapes.py --backbone resnet50  # from scratch, ResNet-50
     python3 samples/shapes/train_shapes.py --init coco          # matterport's recipe
 
 The data (mrcnn_tf.data.ShapesDataset): squares, circles and triangles on plain backgrounds,
@@ -15,6 +16,10 @@ target >= 0.8) and COCO AP, and draws the first eight held-out images to --out.
 passed as Config.BACKBONE), a 64-channel FPN, a 256-wide box head, 14x14 masks,
 4 images a step, Adam (lr 0.001, a tenth for the last third of the budget), all layers.
 About 0.5-0.8 s a step on a 2-core CPU. Measured on a 2-core AMD EPYC: see the README.
+--backbone resnet50 is the same recipe on matterport's ResNet with BatchNorm
+trained (TRAIN_BN, 4 images a step) and matterport's 256-channel FPN: weights whose
+convolutions are the ones the bfloat16 fast mode runs (scripts/check_precision.py checks it
+on them). It needs a longer budget (see the README).
 
 --init coco starts from matterport's COCO weights (downloaded on first use, 246 MiB) without
 their class-specific layers, matterport's shapes recipe: ResNet-50, 2 images a step, SGD
@@ -70,8 +75,18 @@ class ScratchShapesConfig(ShapesConfig):
     VALIDATION_STEPS = 2
 
 
-def config_class(init):
-    return ScratchShapesConfig if init == "scratch" else ShapesConfig
+class ScratchResNetShapesConfig(ScratchShapesConfig):
+    """matterport's ResNet-50 (layer names and all) from scratch: BatchNorm is trained, as
+    nothing else would give its statistics, and the FPN has matterport's 256 channels."""
+    BACKBONE = "resnet50"
+    TRAIN_BN = True
+    TOP_DOWN_PYRAMID_SIZE = 256
+
+
+def config_class(init, backbone="small"):
+    if init != "scratch":
+        return ShapesConfig
+    return ScratchShapesConfig if backbone == "small" else ScratchResNetShapesConfig
 
 
 class KeepLastCheckpoint(keras.callbacks.Callback):
@@ -162,6 +177,8 @@ def evaluate(config, weights, val_set, out_dir):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--init", default="scratch", help="scratch, coco or a weights file")
+    parser.add_argument("--backbone", choices=("small", "resnet50"), default="small",
+                        help="backbone of the from-scratch recipe (default: small_backbone.py)")
     parser.add_argument("--minutes", type=float, default=20, help="training time budget")
     parser.add_argument("--lr", type=float,
                         help="learning rate of stage 1 (default 0.001 scratch, 0.005 otherwise)")
@@ -172,7 +189,10 @@ def main():
     parser.add_argument("--weights", help="skip training: evaluate this checkpoint")
     args = parser.parse_args()
 
-    config = config_class(args.init)(STEPS_PER_EPOCH=args.steps_per_epoch)
+    if args.backbone != "small" and args.init != "scratch":
+        parser.error("--backbone chooses the from-scratch recipe's backbone; --init "
+                     f"{args.init} is ResNet-50")
+    config = config_class(args.init, args.backbone)(STEPS_PER_EPOCH=args.steps_per_epoch)
     train_set, val_set = shapes(500, seed=0), shapes(50, seed=1)
     started = time.monotonic()
     weights = args.weights or train(args, config, train_set, val_set)
