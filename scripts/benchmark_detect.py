@@ -78,14 +78,17 @@ def torchvision_weights(architecture: str, folder: Path) -> Path:
 
 
 def benchmark(backbone, weights, size, repeats, images, *, precision="float32",
-              mode="square", stages=False, min_confidence=0.7, architecture="matterport"):
+              mode="square", stages=False, min_confidence=0.7, architecture="matterport",
+              low_precision_heads=False, resize_library="skimage"):
     import mrcnn_tf
     start = time.perf_counter()
     if architecture == "matterport":
         config = mrcnn_tf.CocoConfig(BACKBONE=backbone, IMAGES_PER_GPU=1, IMAGE_MAX_DIM=size,
                                      IMAGE_MIN_DIM=min(800, size), COMPUTE_DTYPE=precision,
                                      IMAGE_RESIZE_MODE=mode,
-                                     DETECTION_MIN_CONFIDENCE=min_confidence)
+                                     DETECTION_MIN_CONFIDENCE=min_confidence,
+                                     LOW_PRECISION_HEADS=low_precision_heads,
+                                     IMAGE_RESIZE_LIBRARY=resize_library)
         model = mrcnn_tf.MaskRCNN(mode="inference", config=config)
         model.load_weights(weights)
     else:  # torchvision's sizes (800 / 1333) and resize rule; size and mode do not apply
@@ -104,7 +107,9 @@ def benchmark(backbone, weights, size, repeats, images, *, precision="float32",
         times.append(time.perf_counter() - start)
         counts.append(len(result["class_ids"]))
     traces = model._detector._predict.experimental_get_tracing_count()
-    print(f"{backbone:10} {size:5d} {precision:8} {mode:6}  build+load {build:6.1f} s  "
+    options = "".join([" heads-low" if low_precision_heads else "",
+                       " opencv" if resize_library == "opencv" else ""])
+    print(f"{backbone:10} {size:5d} {precision:8} {mode:6}{options}  build+load {build:6.1f} s  "
           f"first call {first:6.1f} s  steady median {statistics.median(times):6.2f} s "
           f"(min {min(times):.2f}, max {max(times):.2f}, {repeats} runs, "
           f"{statistics.median(counts):.0f} detections)  traces {traces}  "
@@ -133,6 +138,10 @@ def main():
     parser.add_argument("--precision", default="float32",
                         help="Config.COMPUTE_DTYPE: float32, bfloat16 or float16")
     parser.add_argument("--mode", default="square", help="IMAGE_RESIZE_MODE (square, fit64, ...)")
+    parser.add_argument("--low-precision-heads", action="store_true",
+                        help="Config.LOW_PRECISION_HEADS: the heads' convolutions in --precision")
+    parser.add_argument("--resize-library", default="skimage", choices=("skimage", "opencv"),
+                        help="Config.IMAGE_RESIZE_LIBRARY (default skimage, matterport's)")
     parser.add_argument("--min-confidence", type=float, default=0.7,
                         help="DETECTION_MIN_CONFIDENCE (lower it to time many detections)")
     parser.add_argument("--images", default="astronaut,coffee,chelsea",
@@ -150,8 +159,10 @@ def main():
                             "--size", str(args.size), "--repeats", str(args.repeats),
                             "--precision", args.precision, "--mode", args.mode,
                             "--min-confidence", str(args.min_confidence),
-                            "--images", args.images, "--architecture", args.architecture]
+                            "--images", args.images, "--architecture", args.architecture,
+                            "--resize-library", args.resize_library]
                            + (["--stages"] if args.stages else [])
+                           + (["--low-precision-heads"] if args.low_precision_heads else [])
                            + (["--weights", args.weights] if args.weights else []), check=True)
         return
     import skimage.data
@@ -166,7 +177,9 @@ def main():
             weights = torchvision_weights(args.architecture, Path(tmp))
         benchmark(args.backbones, weights, args.size, args.repeats, images,
                   precision=args.precision, mode=args.mode, stages=args.stages,
-                  min_confidence=args.min_confidence, architecture=args.architecture)
+                  min_confidence=args.min_confidence, architecture=args.architecture,
+                  low_precision_heads=args.low_precision_heads,
+                  resize_library=args.resize_library)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ them with benchmark_detect.py's (same weights, images and thresholds) before rea
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import statistics
 import sys
@@ -26,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from matterport_reference import IMAGES, build_matterport_model, skimage_image  # noqa: E402
+from benchmark_detect import machine_description  # noqa: E402
 
 
 def main():
@@ -48,7 +48,7 @@ def main():
         times.append(time.perf_counter() - start)
         counts[IMAGES[i % len(images)]] = len(result["class_ids"])
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{os.cpu_count()} CPUs; weights verified loaded")
+    print(f"machine: {machine_description()}; weights verified loaded")
     print(f"matterport (PixelLib 0.7.1) resnet101 1024  build+load {build:6.1f} s  first call "
           f"{first:6.1f} s  steady median {statistics.median(times):6.2f} s (min {min(times):.2f},"
           f" max {max(times):.2f}, {args.repeats} runs)  peak RSS {rss:,.0f} MB")

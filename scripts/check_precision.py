@@ -4,11 +4,13 @@
     python3 scripts/check_precision.py WEIGHTS [--dataset shapes | --coco-annotations A
                                                 --images DIR] [--precision bfloat16]
                                                [--mode square|fit64] [--limit N]
+                                               [--low-precision-heads] [--resize-library opencv]
 
 Runs the same weights (any file MaskRCNN.from_weights reads: a matterport .h5 such as
 mask_rcnn_coco.h5, a training checkpoint, a torchvision state dict) twice on the same images:
-float32 "square" (exact) and COMPUTE_DTYPE=--precision with IMAGE_RESIZE_MODE=--mode (the fast
-mode). It prints, with the machine:
+float32 "square" (exact) and COMPUTE_DTYPE=--precision with IMAGE_RESIZE_MODE=--mode, and
+optionally LOW_PRECISION_HEADS and IMAGE_RESIZE_LIBRARY=opencv (the fast mode). It prints,
+with the machine:
 - the mask mAP@0.5 of both against the ground truth (matterport's compute_ap, averaged over
   the images) and their difference (target: <= 0.01);
 - their agreement by the parity criterion (evaluation.agreement: same class, box IoU >= 0.9),
@@ -101,9 +103,16 @@ def main(argv=None) -> int:
     parser.add_argument("--dataset", choices=("shapes",), default="shapes")
     parser.add_argument("--coco-annotations", help="COCO annotation file (instead of shapes)")
     parser.add_argument("--images", help="the annotation file's image folder")
-    parser.add_argument("--precision", choices=("bfloat16", "float16"), default="bfloat16")
+    parser.add_argument("--precision", choices=("bfloat16", "float16", "float32"),
+                        default="bfloat16",
+                        help="COMPUTE_DTYPE of the fast run (float32: check --mode, "
+                             "--resize-library alone)")
     parser.add_argument("--mode", choices=("square", "fit64"), default="square",
                         help="resize mode of the fast run (default square: precision alone)")
+    parser.add_argument("--low-precision-heads", action="store_true",
+                        help="fast run: LOW_PRECISION_HEADS (the heads' convolutions too)")
+    parser.add_argument("--resize-library", choices=("skimage", "opencv"), default="skimage",
+                        help="fast run: IMAGE_RESIZE_LIBRARY (default skimage)")
     parser.add_argument("--limit", type=int, help="use the first N images")
     parser.add_argument("--image-dim", type=int,
                         help="IMAGE_MIN_DIM and IMAGE_MAX_DIM (default: 128 for shapes, the "
@@ -120,28 +129,29 @@ def main(argv=None) -> int:
     dim = args.image_dim or (None if args.coco_annotations else 128)
     sizes = {"IMAGE_MIN_DIM": dim, "IMAGE_MAX_DIM": dim} if dim else {}
     common = dict(IMAGES_PER_GPU=1, DETECTION_MIN_CONFIDENCE=args.min_confidence, **sizes)
-    runs = {}
-    for name, fields in (("float32", {}), (args.precision, {
-            "COMPUTE_DTYPE": args.precision, "IMAGE_RESIZE_MODE": args.mode})):
-        model = MaskRCNN.from_weights(args.weights, **common, **fields)
-        runs[name] = run(model, images)
-    (exact, exact_time), (fast, fast_time) = runs["float32"], runs[args.precision]
-    maps = {"float32": mask_map(dataset, image_ids, exact),
-            args.precision: mask_map(dataset, image_ids, fast)}
+    fast_fields = {"COMPUTE_DTYPE": args.precision, "IMAGE_RESIZE_MODE": args.mode,
+                   "LOW_PRECISION_HEADS": args.low_precision_heads,
+                   "IMAGE_RESIZE_LIBRARY": args.resize_library}
+    (exact, exact_time), (fast, fast_time) = (
+        run(MaskRCNN.from_weights(args.weights, **common, **fields), images)
+        for fields in ({}, fast_fields))
+    exact_map, fast_map = (mask_map(dataset, image_ids, r) for r in (exact, fast))
     agree = agreement(exact, fast, [image.shape[:2] for image in images])
-    diff = abs(maps["float32"] - maps[args.precision])
+    diff = abs(exact_map - fast_map)
     ok = (diff <= TARGETS["map_diff"] and agree["recall"] >= TARGETS["recall"]
           and agree["precision"] >= TARGETS["precision"]
           and agree["mask_iou"] >= TARGETS["mask_iou"])
+    extras = "".join([", heads too" if args.low_precision_heads else "",
+                      ", OpenCV resize" if args.resize_library == "opencv" else ""])
+    fast_name = f"{args.precision} ({args.mode}{extras})"
     print(machine_description())
-    print(f"{args.weights}: {len(images)} images, {args.precision} ({args.mode}) against "
-          f"float32 (square)")
-    print(f"mask mAP@0.5: float32 {maps['float32']:.3f}, {args.precision} "
-          f"{maps[args.precision]:.3f} (difference {diff:.3f}, target <= 0.01)")
+    print(f"{args.weights}: {len(images)} images, {fast_name} against float32 (square)")
+    print(f"mask mAP@0.5: float32 {exact_map:.3f}, {fast_name} {fast_map:.3f} "
+          f"(difference {diff:.3f}, target <= 0.01)")
     print(f"agreement: recall {agree['recall']:.3f}, precision {agree['precision']:.3f} "
           f"({agree['matched']} of {agree['reference']} / {agree['ours']}), mean mask IoU "
           f"{agree['mask_iou']:.3f} (targets >= 0.9)")
-    print(f"detect() median: float32 {exact_time:.3f} s, {args.precision} {fast_time:.3f} s "
+    print(f"detect() median: float32 {exact_time:.3f} s, {fast_name} {fast_time:.3f} s "
           f"({exact_time / max(fast_time, 1e-9):.2f}x)")
     print("PASS" if ok else "FAIL: the fast mode does not give float32's answers here")
     return 0 if ok else 1

@@ -61,7 +61,7 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, weights_required: bo
     return the group (a command adds its own model options to it, e.g. --min-score).
 
     Always: --weights (default 'coco' unless weights_required), --image-max-dim (default
-    1024) and --image-min-dim (default 800). class_names: --class-names FILE. filters:
+    1024), --image-min-dim (default 800) and --fast. class_names: --class-names FILE. filters:
     --classes LIST and --min-score S (default None: the model's 0.7). model_setup's
     choose_classes / load_from_args read the parsed values.
     """
@@ -97,4 +97,10 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, weights_required: bo
                        help="the short side is scaled up to N pixels unless that breaks "
                             "--image-max-dim (IMAGE_MIN_DIM, a multiple of 64; default 800; "
                             "at most --image-max-dim)")
+    group.add_argument("--fast", action="store_true",
+                       help="trade matterport's exact numbers for speed: bfloat16 on CPUs with "
+                            "native bfloat16 (AMX/AVX512-BF16), float16 on a GPU, float32 "
+                            "elsewhere (COMPUTE_DTYPE auto), heads included; matterport "
+                            "weights also pad each side only to a multiple of 64 (fit64) and "
+                            "resize with OpenCV. Detections differ slightly")
     return group

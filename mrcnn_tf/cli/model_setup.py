@@ -21,6 +21,12 @@ from pathlib import Path
 COCO_NUM_CLASSES = 81
 TORCHVISION_COCO_NUM_CLASSES = 91  # torchvision's COCO label space (category ids, "N/A" gaps)
 DEFAULT_DIMS = {"IMAGE_MAX_DIM": 1024, "IMAGE_MIN_DIM": 800}  # the parser's defaults
+# --fast: the Config fields that trade exactness for speed (README, "Speed"), per family
+FAST_MODE = {
+    "matterport": {"COMPUTE_DTYPE": "auto", "LOW_PRECISION_HEADS": True,
+                   "IMAGE_RESIZE_MODE": "fit64", "IMAGE_RESIZE_LIBRARY": "opencv"},
+    "torchvision": {"COMPUTE_DTYPE": "auto"},
+}
 
 
 class SetupError(Exception):
@@ -134,7 +140,8 @@ def choose_classes(args, *, command: str, quiet: bool) -> ModelClasses:
 
 def config_overrides(args, family: str = "matterport") -> dict:
     """Config fields set by the model options: IMAGE_MAX_DIM, IMAGE_MIN_DIM (at most
-    IMAGE_MAX_DIM) and DETECTION_MIN_CONFIDENCE from args.min_score unless it is None.
+    IMAGE_MAX_DIM), DETECTION_MIN_CONFIDENCE from args.min_score unless it is None, and
+    FAST_MODE[family] with --fast.
     torchvision weights (family "torchvision") keep torchvision's 800 / 1333 sizes unless an
     --image-*-dim other than the default is given."""
     overrides = {"IMAGE_MAX_DIM": args.image_max_dim,
@@ -143,6 +150,8 @@ def config_overrides(args, family: str = "matterport") -> dict:
         overrides = {k: v for k, v in overrides.items() if v != DEFAULT_DIMS[k]}
     if getattr(args, "min_score", None) is not None:
         overrides["DETECTION_MIN_CONFIDENCE"] = args.min_score
+    if getattr(args, "fast", False):
+        overrides.update(FAST_MODE[family])
     return overrides
 
 

@@ -10,6 +10,7 @@ from keras import layers
 
 from mrcnn_tf.layers import (FusedBatchNorm, MergeRoiAxis, PyramidROIAlign, SplitRoiAxis,
                              WindowConv2D)
+from mrcnn_tf.modeling.precision import dtype_policy
 from mrcnn_tf.modeling.resnet import BN_EPSILON
 
 
@@ -21,23 +22,26 @@ def _conv_bn_relu(x, filters, kernel, name, bn_name, train_bn, padding="valid",
 
 
 def classifier_head(rois, feature_maps, image_meta, *, pool_size, num_classes, fc_size=1024,
-                    train_bn=False):
+                    train_bn=False, compute_dtype="float32"):
     """Class probabilities and box deltas per ROI.
 
     rois: [B, N, 4] normalized; feature_maps: [P2, P3, P4, P5]; image_meta: [B, META_SIZE].
+    compute_dtype: of the two "FC" convolutions and their BatchNorm; ROIAlign and the output
+    layers stay float32.
     Returns (mrcnn_class_logits [B, N, C], mrcnn_class [B, N, C] softmax,
-    mrcnn_bbox [B, N, C, 4] deltas (dy, dx, log(dh), log(dw)) before BBOX_STD_DEV).
+    mrcnn_bbox [B, N, C, 4] deltas (dy, dx, log(dh), log(dw)) before BBOX_STD_DEV), float32.
     """
     x = PyramidROIAlign(pool_size=pool_size, name="roi_align_classifier")([rois, image_meta] + feature_maps)
     x = MergeRoiAxis(name="classifier_merge_rois")(x)
-    x = _conv_bn_relu(x, fc_size, pool_size, "mrcnn_class_conv1", "mrcnn_class_bn1", train_bn,
-                      conv=WindowConv2D)
-    x = _conv_bn_relu(x, fc_size, 1, "mrcnn_class_conv2", "mrcnn_class_bn2", train_bn,
-                      conv=WindowConv2D)
+    with dtype_policy(compute_dtype):
+        x = _conv_bn_relu(x, fc_size, pool_size, "mrcnn_class_conv1", "mrcnn_class_bn1",
+                          train_bn, conv=WindowConv2D)
+        x = _conv_bn_relu(x, fc_size, 1, "mrcnn_class_conv2", "mrcnn_class_bn2", train_bn,
+                          conv=WindowConv2D)
     shared = layers.Reshape((fc_size,), name="pool_squeeze")(x)
-    logits = layers.Dense(num_classes, name="mrcnn_class_logits")(shared)
+    logits = layers.Dense(num_classes, name="mrcnn_class_logits", dtype="float32")(shared)
     probs = layers.Activation("softmax", dtype="float32")(logits)
-    bbox = layers.Dense(num_classes * 4, name="mrcnn_bbox_fc")(shared)
+    bbox = layers.Dense(num_classes * 4, name="mrcnn_bbox_fc", dtype="float32")(shared)
     bbox = layers.Reshape((num_classes, 4))(bbox)
     split = SplitRoiAxis
     return (split(name="mrcnn_class_logits_rois")([logits, rois]),
@@ -46,19 +50,24 @@ def classifier_head(rois, feature_maps, image_meta, *, pool_size, num_classes, f
 
 
 def mask_head(rois, feature_maps, image_meta, *, pool_size, num_classes, valid=None,
-              train_bn=False):
+              train_bn=False, compute_dtype="float32"):
     """Soft masks per ROI and class.
 
     rois: [B, N, 4] normalized. valid: optional bool [B, N]; rows that are not valid (padding)
-    are not computed and come out as zeros. Returns mrcnn_mask float32 [B, N, 2 * pool_size,
-    2 * pool_size, C], sigmoid probabilities relative to each ROI's box.
+    are not computed and come out as zeros. compute_dtype: of the four convolutions, their
+    BatchNorm and the transposed convolution; ROIAlign and the sigmoid layer stay float32.
+    Returns mrcnn_mask float32 [B, N, 2 * pool_size, 2 * pool_size, C], sigmoid probabilities
+    relative to each ROI's box.
     """
     x = PyramidROIAlign(pool_size=pool_size, name="roi_align_mask")([rois, image_meta] + feature_maps)
     valid_inputs = [] if valid is None else [valid]
     x = MergeRoiAxis(name="mask_merge_rois")([x, *valid_inputs] if valid_inputs else x)
-    for i in range(1, 5):
-        x = _conv_bn_relu(x, 256, 3, f"mrcnn_mask_conv{i}", f"mrcnn_mask_bn{i}", train_bn,
-                          padding="same")
-    x = layers.Conv2DTranspose(256, 2, strides=2, activation="relu", name="mrcnn_mask_deconv")(x)
-    x = layers.Conv2D(num_classes, 1, activation="sigmoid", name="mrcnn_mask")(x)
+    with dtype_policy(compute_dtype):
+        for i in range(1, 5):
+            x = _conv_bn_relu(x, 256, 3, f"mrcnn_mask_conv{i}", f"mrcnn_mask_bn{i}", train_bn,
+                              padding="same")
+        x = layers.Conv2DTranspose(256, 2, strides=2, activation="relu",
+                                   name="mrcnn_mask_deconv")(x)
+    x = layers.Conv2D(num_classes, 1, activation="sigmoid", name="mrcnn_mask",
+                      dtype="float32")(x)
     return SplitRoiAxis(name="mrcnn_mask_rois")([x, rois] + valid_inputs)

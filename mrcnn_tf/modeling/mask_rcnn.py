@@ -21,9 +21,11 @@ from mrcnn_tf.modeling.region_proposals import region_proposals
 def build_inference_model(config) -> keras.Model:
     """The inference model for a validated Config (see module docstring for inputs/outputs).
 
-    The convolution stacks (backbone, FPN, RPN head) run in config.COMPUTE_DTYPE; proposals,
-    ROIAlign, the heads and detection run in float32.
+    The convolution stacks (backbone, FPN, RPN head) run in config.COMPUTE_DTYPE, and so do
+    the heads' convolutions when config.LOW_PRECISION_HEADS; proposals, ROIAlign, the heads'
+    output layers and detection run in float32.
     """
+    heads_dtype = config.COMPUTE_DTYPE if config.LOW_PRECISION_HEADS else "float32"
     image = keras.Input(shape=(None, None, config.IMAGE_CHANNEL_COUNT), name="input_image")
     image_meta = keras.Input(shape=(config.IMAGE_META_SIZE,), name="input_image_meta")
     anchors = keras.Input(shape=(None, 4), name="input_anchors")
@@ -37,7 +39,7 @@ def build_inference_model(config) -> keras.Model:
     _, mrcnn_class, mrcnn_bbox = classifier_head(
         rpn_rois, mrcnn_feature_maps, image_meta, pool_size=config.POOL_SIZE,
         num_classes=config.NUM_CLASSES, fc_size=config.FPN_CLASSIF_FC_LAYERS_SIZE,
-        train_bn=config.TRAIN_BN)
+        train_bn=config.TRAIN_BN, compute_dtype=heads_dtype)
     detections = DetectionLayer(bbox_std_dev=config.BBOX_STD_DEV,
                                 min_confidence=config.DETECTION_MIN_CONFIDENCE,
                                 nms_threshold=config.DETECTION_NMS_THRESHOLD,
@@ -48,7 +50,8 @@ def build_inference_model(config) -> keras.Model:
     is_detection = detections[..., 4] > 0  # padding rows have class id 0
     mrcnn_mask = mask_head(detection_boxes, mrcnn_feature_maps, image_meta,
                            pool_size=config.MASK_POOL_SIZE, num_classes=config.NUM_CLASSES,
-                           valid=is_detection, train_bn=config.TRAIN_BN)
+                           valid=is_detection, train_bn=config.TRAIN_BN,
+                           compute_dtype=heads_dtype)
 
     return keras.Model([image, image_meta, anchors],
                        [detections, mrcnn_class, mrcnn_bbox, mrcnn_mask, rpn_rois,

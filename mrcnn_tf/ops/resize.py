@@ -7,6 +7,7 @@ resized image inside the padding. Resize modes: see Config.IMAGE_RESIZE_MODE.
 """
 from __future__ import annotations
 
+import cv2
 import numpy as np
 from skimage.transform import resize as _skimage_resize  # imported now, not on the first call
 
@@ -16,6 +17,16 @@ def resize(image, output_shape, order=1, preserve_range=False):
     return _skimage_resize(image, output_shape, order=order, mode="constant", cval=0,
                                     clip=True, preserve_range=preserve_range,
                                     anti_aliasing=False)
+
+
+def resize_opencv(image, output_shape) -> np.ndarray:
+    """OpenCV's bilinear resize of image [H, W, C] to output_shape (h, w): the faster
+    alternative to ``resize`` (edge pixels replicated rather than blended with zeros, values
+    rounded rather than truncated once cast back). Keeps the dtype and the channel axis."""
+    h, w = output_shape[:2]
+    source = image if image.dtype in (np.uint8, np.uint16, np.float32) else image.astype(np.float32)
+    resized = cv2.resize(source, (int(w), int(h)), interpolation=cv2.INTER_LINEAR)
+    return resized.reshape(int(h), int(w), *image.shape[2:])
 
 
 def resize_scale(height, width, *, min_dim, max_dim, min_scale, mode) -> float:
@@ -35,12 +46,13 @@ def _centered_padding(size, target):
     return before, target - size - before
 
 
-def resize_image(image, *, min_dim, max_dim, min_scale=0, mode="square"):
+def resize_image(image, *, min_dim, max_dim, min_scale=0, mode="square", library="skimage"):
     """Resize and pad an image, keeping its aspect ratio (matterport's utils.resize_image).
 
     image: [H, W, C] any dtype. mode: "square" (pad to max_dim x max_dim), "pad64" (pad each
-    side up to a multiple of 64) or "none". The result keeps the input dtype (resized values
-    are truncated, as matterport's astype).
+    side up to a multiple of 64), "fit64" (scale as square, pad each side to a multiple of
+    64) or "none". library: "skimage" (matterport's resize; values truncated, as matterport's
+    astype) or "opencv" (resize_opencv). The result keeps the input dtype.
     Returns (image [h, w, C], window (y1, x1, y2, x2), scale, padding [(top, bottom),
     (left, right), (0, 0)]).
     """
@@ -51,7 +63,9 @@ def resize_image(image, *, min_dim, max_dim, min_scale=0, mode="square"):
         return image, (0, 0, h, w), 1, padding
     scale = resize_scale(h, w, min_dim=min_dim, max_dim=max_dim, min_scale=min_scale, mode=mode)
     if scale != 1:
-        image = resize(image, (round(h * scale), round(w * scale)), preserve_range=True)
+        size = (round(h * scale), round(w * scale))
+        image = (resize_opencv(image, size) if library == "opencv"
+                 else resize(image, size, preserve_range=True))
     h, w = image.shape[:2]
     if mode == "square":
         padding = [_centered_padding(h, max_dim), _centered_padding(w, max_dim), (0, 0)]

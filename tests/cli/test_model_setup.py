@@ -124,3 +124,36 @@ def test_torchvision_weights_keep_torchvision_sizes_unless_asked():
     asked = argparse.Namespace(image_max_dim=640, image_min_dim=512, min_score=0.5)
     assert config_overrides(asked, "torchvision") == {
         "IMAGE_MAX_DIM": 640, "IMAGE_MIN_DIM": 512, "DETECTION_MIN_CONFIDENCE": 0.5}
+
+
+@pytest.mark.parametrize("command", COMMAND_LINES)
+def test_every_model_command_takes_fast(command):
+    argv = COMMAND_LINES[command]
+    assert build_parser(argv).parse_args(argv).fast is False
+    assert build_parser(argv + ["--fast"]).parse_args(argv + ["--fast"]).fast is True
+
+
+def test_fast_builds_the_fast_model_and_it_detects(r50_weights):
+    """--fast on matterport weights: the fields of FAST_MODE in a real model (bfloat16 where
+    this CPU has it natively, heads included; fit64; OpenCV resize), whose results keep the
+    input's size. torchvision weights get the precision only."""
+    import numpy as np
+
+    from mrcnn_tf.modeling.precision import choose_compute_dtype, cpu_flags
+
+    args = _args(weights=str(r50_weights), image_max_dim=256, image_min_dim=128, min_score=0.0,
+                 fast=True)
+    model = model_setup.load_from_args(args, command="detect", quiet=True)
+    config = model.config
+    assert (config.COMPUTE_DTYPE, config.IMAGE_RESIZE_MODE, config.IMAGE_RESIZE_LIBRARY,
+            config.LOW_PRECISION_HEADS) == ("auto", "fit64", "opencv", True)
+    expected = choose_compute_dtype(cpu_flags(), has_gpu=False)[0]
+    assert model.compute_dtype == expected
+    assert model.keras_model.get_layer("mrcnn_mask_conv1").compute_dtype == expected
+    image = np.random.default_rng(0).integers(0, 255, (90, 200, 3), dtype=np.uint8)
+    result = model.detect([image])[0]
+    assert result["masks"].shape[:2] == (90, 200)
+    assert (result["rois"][:, 2:] <= [90, 200]).all()
+    tv = model_setup.config_overrides(_args(image_max_dim=1024, image_min_dim=800,
+                                            min_score=None, fast=True), "torchvision")
+    assert tv == {"COMPUTE_DTYPE": "auto"}

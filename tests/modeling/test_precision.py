@@ -98,3 +98,43 @@ def test_auto_model_says_what_it_picked_for_this_machine(r50_weights):
     assert model.compute_dtype == expected
     assert model.keras_model.get_layer("res4a_branch2a").compute_dtype == expected
     assert model.keras_model.get_layer("mrcnn_class_conv1").compute_dtype == "float32"
+
+
+def test_low_precision_heads_run_the_head_convolutions_in_the_compute_dtype(r50_weights):
+    """LOW_PRECISION_HEADS: the classifier's and mask head's convolutions in bfloat16, their
+    output layers (and everything detection reads) float32; the masks the heads give are the
+    float32 heads' masks up to bfloat16's rounding."""
+    from mrcnn_tf.inference.preprocessing import mold_inputs
+    from mrcnn_tf.ops.anchors import anchors_for_image_shape
+    from tests.helpers import skimage_image
+
+    models = {}
+    for heads in (False, True):
+        config = mrcnn_tf.CocoConfig(BACKBONE="resnet50", IMAGES_PER_GPU=1, IMAGE_MIN_DIM=128,
+                                     IMAGE_MAX_DIM=128, COMPUTE_DTYPE="bfloat16",
+                                     LOW_PRECISION_HEADS=heads)
+        models[heads] = mrcnn_tf.MaskRCNN(mode="inference", config=config)
+        models[heads].load_weights(r50_weights)
+    km = models[True].keras_model
+    for name in ("mrcnn_class_conv1", "mrcnn_class_bn2", "mrcnn_mask_conv1", "mrcnn_mask_bn4",
+                 "mrcnn_mask_deconv"):
+        assert km.get_layer(name).compute_dtype == "bfloat16", name
+    for name in ("roi_align_classifier", "roi_align_mask", "mrcnn_class_logits",
+                 "mrcnn_bbox_fc", "mrcnn_mask", "mrcnn_detection"):
+        assert km.get_layer(name).compute_dtype == "float32", name
+    molded, metas, _ = mold_inputs([skimage_image("astronaut")], models[True].config)
+    anchors = anchors_for_image_shape(molded.shape[1:3], models[True].config)[None]
+    outputs = {heads: [np.asarray(x) for x in model.keras_model([molded, metas, anchors],
+                                                                   training=False)]
+               for heads, model in models.items()}
+    # same proposals (the RPN is bfloat16 in both): the class probabilities are comparable
+    np.testing.assert_array_equal(outputs[True][4], outputs[False][4])
+    exact, low = outputs[False][1], outputs[True][1]  # mrcnn_class [1, R, C]
+    assert low.dtype == np.float32 and outputs[True][3].dtype == np.float32
+    relative = np.linalg.norm(low - exact) / np.linalg.norm(exact)
+    assert 1e-5 < relative < 0.05, relative
+
+
+def test_low_precision_heads_must_be_a_bool():
+    with pytest.raises(ValueError, match="LOW_PRECISION_HEADS"):
+        mrcnn_tf.Config(NUM_CLASSES=2, LOW_PRECISION_HEADS="yes")

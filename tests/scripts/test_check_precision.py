@@ -1,5 +1,6 @@
-"""scripts/check_precision.py runs end to end and reports both precisions' mAP, the agreement
-and the times (on random weights the verdict itself means nothing: it is not asserted)."""
+"""scripts/check_precision.py runs end to end and reports both runs' mAP, the agreement and
+the times. On random weights the bfloat16 verdict itself means nothing (not asserted); float32
+against itself must agree in full, and the other fast options are named in the report."""
 from __future__ import annotations
 
 import re
@@ -9,17 +10,38 @@ import sys
 from tests.helpers import REPO
 
 
-def test_check_precision_reports_map_agreement_and_speed(r50_weights):
+def _check_precision(weights, *options):
     done = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "check_precision.py"), str(r50_weights),
-         "--limit", "2", "--image-dim", "128", "--min-confidence", "0.3"],
+        [sys.executable, str(REPO / "scripts" / "check_precision.py"), str(weights),
+         "--limit", "2", "--image-dim", "128", "--min-confidence", "0.3", *options],
         capture_output=True, text=True, timeout=900)
     assert done.returncode in (0, 1), done.stderr[-3000:]
+    return done
+
+
+def test_check_precision_reports_map_agreement_and_speed(r50_weights):
+    done = _check_precision(r50_weights)
     out = done.stdout
-    assert re.search(r"mask mAP@0\.5: float32 \d\.\d{3}, bfloat16 \d\.\d{3}", out), out
+    assert re.search(r"mask mAP@0\.5: float32 \d\.\d{3}, bfloat16 \(square\) \d\.\d{3}", out), out
     recall = re.search(r"agreement: recall (\d\.\d{3}), precision (\d\.\d{3})", out)
     assert recall and all(0 <= float(v) <= 1 for v in recall.groups()), out
     assert "detect() median: float32" in out and "flags:" in out
     assert out.strip().splitlines()[-1] == ("PASS" if done.returncode == 0 else
                                             "FAIL: the fast mode does not give float32's "
                                             "answers here")
+
+
+def test_float32_against_itself_agrees_in_full(r50_weights):
+    """The same Config twice: every detection matched, mask IoU 1, mAPs equal, PASS."""
+    done = _check_precision(r50_weights, "--precision", "float32")
+    out = done.stdout
+    assert done.returncode == 0 and out.strip().splitlines()[-1] == "PASS", out
+    assert re.search(r"agreement: recall 1\.000, precision 1\.000 \((\d+) of \1 / \1\), "
+                     r"mean mask IoU 1\.000", out), out
+    assert "(difference 0.000," in out
+
+
+def test_the_fast_options_are_run_and_named(r50_weights):
+    done = _check_precision(r50_weights, "--precision", "float32", "--mode", "fit64",
+                            "--resize-library", "opencv", "--low-precision-heads")
+    assert "float32 (fit64, heads too, OpenCV resize) against float32 (square)" in done.stdout
