@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import h5py
+import pytest
 
 from tests.helpers import REPO
 
@@ -32,3 +33,21 @@ def test_shapes_sample_trains_from_scratch_and_scores(tmp_path):
     score = re.search(r"mask mAP@0.5 on 50 held-out images: (\d\.\d{3})", done.stdout)
     assert score and 0 <= float(score.group(1)) <= 1, done.stdout
     assert len(list((tmp_path / "out").glob("val_*.png"))) == 8
+
+
+def test_resnet50_recipe_is_matterports_resnet_with_trained_batch_norm(monkeypatch):
+    """--backbone resnet50: the from-scratch recipe on matterport's ResNet-50 (its layer
+    names, so the bfloat16 check runs on real ResNet convolutions) with BatchNorm trained;
+    with --init coco it is refused (that recipe is ResNet-50 already)."""
+    monkeypatch.syspath_prepend(str(REPO / "samples" / "shapes"))
+    import train_shapes
+
+    config = train_shapes.config_class("scratch", "resnet50")()
+    assert (config.BACKBONE, config.TRAIN_BN, config.TOP_DOWN_PYRAMID_SIZE) == ("resnet50", True,
+                                                                                256)
+    assert config.IMAGES_PER_GPU == 4 and config.IMAGE_MAX_DIM == 128
+    assert train_shapes.config_class("scratch", "small")().BACKBONE is train_shapes.small_backbone
+    monkeypatch.setattr(sys, "argv", ["train_shapes.py", "--backbone", "resnet50", "--init", "coco"])
+    with pytest.raises(SystemExit) as stop:
+        train_shapes.main()
+    assert stop.value.code == 2
