@@ -27,6 +27,13 @@ ARCHITECTURES = ("matterport", "torchvision_v1", "torchvision_v2")
 COMPUTE_DTYPES = ("float32", "bfloat16", "float16", "auto")
 # Image resizing libraries: scikit-image (matterport's numbers) or OpenCV (faster)
 RESIZE_LIBRARIES = ("skimage", "opencv")
+# The fields that trade matterport's exact numbers for speed (mrcnn-tf --fast), per model
+# family: Config(**FAST_MODE["matterport"], ...). torchvision's family has its own resize.
+FAST_MODE = {
+    "matterport": {"COMPUTE_DTYPE": "auto", "LOW_PRECISION_HEADS": True,
+                   "IMAGE_RESIZE_MODE": "fit64", "IMAGE_RESIZE_LIBRARY": "opencv"},
+    "torchvision": {"COMPUTE_DTYPE": "auto"},
+}
 # Fields computed from the others; they may not be set directly.
 DERIVED_FIELDS = ("BATCH_SIZE", "IMAGE_SHAPE", "IMAGE_META_SIZE")
 # matterport fields this package does not need, with what to do instead

@@ -2,8 +2,10 @@
 
     python3 scripts/benchmark_video.py [--frames 40] [--repeats 3] [--memory-frames 1200]
                                        [--backbones resnet50,resnet101] [--dims 512,1024]
+                                       [--modes exact,fast]
 
-For ResNet-50 and ResNet-101 at IMAGE_MAX_DIM 512 and 1024 it prints frames/s of the whole
+For ResNet-50 and ResNet-101 at IMAGE_MAX_DIM 512 and 1024, exact (float32) and fast
+(mrcnn_tf.config.FAST_MODE, as ``--fast`` on the command line), it prints frames/s of the whole
 run, frames/s of the model alone, and the share of wall time spent outside the model
 (decoding, drawing, encoding, tracking, JSON), whose target is <= 10%. process_video picks
 its batch size by timing the first calls; a first run settles it, then ``--repeats`` runs
@@ -39,6 +41,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import mrcnn_tf  # noqa: E402
+from mrcnn_tf.config import FAST_MODE  # noqa: E402
 from mrcnn_tf.video import process_video, read_jsonl  # noqa: E402
 
 sys.path.insert(0, str(REPO / "scripts"))
@@ -87,10 +90,13 @@ def rss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def build_model(backbone: str, max_dim: int, weights: Path, min_confidence: float):
+def build_model(backbone: str, max_dim: int, weights: Path, min_confidence: float,
+                mode: str = "exact"):
+    """mode: "exact" (float32, matterport's numbers) or "fast" (config.FAST_MODE)."""
+    fast = FAST_MODE["matterport"] if mode == "fast" else {}
     config = mrcnn_tf.CocoConfig(BACKBONE=backbone, IMAGES_PER_GPU=1, IMAGE_MAX_DIM=max_dim,
                                  IMAGE_MIN_DIM=min(800, max_dim),
-                                 DETECTION_MIN_CONFIDENCE=min_confidence)
+                                 DETECTION_MIN_CONFIDENCE=min_confidence, **fast)
     model = mrcnn_tf.MaskRCNN(mode="inference", config=config)
     model.load_weights(weights)
     model.detect([np.zeros((SIZE[1], SIZE[0], 3), np.uint8)])  # trace the graph once
@@ -151,6 +157,9 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per model (median)")
     parser.add_argument("--backbones", default="resnet50,resnet101")
     parser.add_argument("--dims", default="512,1024", help="IMAGE_MAX_DIM values")
+    parser.add_argument("--modes", default="exact,fast",
+                        help="exact (float32) and/or fast (mrcnn_tf.config.FAST_MODE: bfloat16 "
+                             "where the CPU has it natively, heads too, fit64, OpenCV resize)")
     parser.add_argument("--memory-frames", type=int, default=1200, help="0 to skip")
     parser.add_argument("--memory-every", type=int, default=25)
     parser.add_argument("--min-confidence", type=float, default=0.7,
@@ -168,18 +177,21 @@ def main(argv=None) -> None:
         print(machine_description())
         print(f"{SIZE[0]}x{SIZE[1]} video at {FPS} fps, {args.frames} frames per run, median "
               f"of {args.repeats} runs, DETECTION_MIN_CONFIDENCE {args.min_confidence}\n")
-        print(f"{'backbone':10} {'max_dim':>7} {'frames/s':>9} {'model f/s':>10} "
+        print(f"{'backbone':10} {'max_dim':>7} {'mode':>13} {'frames/s':>9} {'model f/s':>10} "
               f"{'outside model':>14} {'writer s':>9} {'dets/frame':>11} {'batch':>6}")
         for backbone in args.backbones.split(","):
             weights = given[backbone] or make_weights(backbone, folder)
-            for dim in (int(d) for d in args.dims.split(",")):
-                model = build_model(backbone, dim, weights, args.min_confidence)
+            for dim, mode in ((int(d), m) for d in args.dims.split(",")
+                              for m in args.modes.split(",")):
+                model = build_model(backbone, dim, weights, args.min_confidence, mode)
                 r = throughput(model, video, args.frames, folder, args.repeats)
                 flag = "ok" if r["outside"] <= TARGET_OUTSIDE_SHARE else "over 10%"
-                print(f"{backbone:10} {dim:7d} {r['fps']:9.2f} {r['model_fps']:10.2f} "
+                label = f"{mode} {model.compute_dtype}" if mode == "fast" else mode
+                print(f"{backbone:10} {dim:7d} {label:>13} {r['fps']:9.2f} {r['model_fps']:10.2f} "
                       f"{r['outside']:10.1%} {flag:>3} {r['writer']:9.1f} {r['dets']:11.1f} "
                       f"{r['batch']:6d}", flush=True)
-                if args.memory_frames and backbone == "resnet50" and dim == 512:
+                if (args.memory_frames and backbone == "resnet50" and dim == 512
+                        and memory_model is None):
                     memory_model = model
         if args.memory_frames:
             if args.memory_frames < 1000:

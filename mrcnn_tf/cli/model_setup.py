@@ -21,12 +21,6 @@ from pathlib import Path
 COCO_NUM_CLASSES = 81
 TORCHVISION_COCO_NUM_CLASSES = 91  # torchvision's COCO label space (category ids, "N/A" gaps)
 DEFAULT_DIMS = {"IMAGE_MAX_DIM": 1024, "IMAGE_MIN_DIM": 800}  # the parser's defaults
-# --fast: the Config fields that trade exactness for speed (README, "Speed"), per family
-FAST_MODE = {
-    "matterport": {"COMPUTE_DTYPE": "auto", "LOW_PRECISION_HEADS": True,
-                   "IMAGE_RESIZE_MODE": "fit64", "IMAGE_RESIZE_LIBRARY": "opencv"},
-    "torchvision": {"COMPUTE_DTYPE": "auto"},
-}
 
 
 class SetupError(Exception):
@@ -151,6 +145,8 @@ def config_overrides(args, family: str = "matterport") -> dict:
     if getattr(args, "min_score", None) is not None:
         overrides["DETECTION_MIN_CONFIDENCE"] = args.min_score
     if getattr(args, "fast", False):
+        from mrcnn_tf.config import FAST_MODE
+
         overrides.update(FAST_MODE[family])
     return overrides
 
