@@ -25,13 +25,13 @@ RESIZE_MODES = ("square", "pad64", "fit64", "none", "crop", "torchvision")
 # Model families: matterport's Mask R-CNN, or torchvision's maskrcnn_resnet50_fpn (v1) / _v2.
 ARCHITECTURES = ("matterport", "torchvision_v1", "torchvision_v2")
 COMPUTE_DTYPES = ("float32", "bfloat16", "float16", "auto")
-# Image resizing libraries: scikit-image (matterport's numbers) or OpenCV (faster)
+# Resizing libraries of images and masks: scikit-image (matterport's numbers) or OpenCV
 RESIZE_LIBRARIES = ("skimage", "opencv")
 # The fields that trade matterport's exact numbers for speed (mrcnn-tf --fast), per model
 # family: Config(**FAST_MODE["matterport"], ...). torchvision's family has its own resize.
 FAST_MODE = {
     "matterport": {"COMPUTE_DTYPE": "auto", "LOW_PRECISION_HEADS": True,
-                   "IMAGE_RESIZE_MODE": "fit64", "IMAGE_RESIZE_LIBRARY": "opencv"},
+                   "IMAGE_RESIZE_MODE": "fit64", "RESIZE_LIBRARY": "opencv"},
     "torchvision": {"COMPUTE_DTYPE": "auto"},
 }
 # Fields computed from the others; they may not be set directly.
@@ -103,10 +103,11 @@ class Config:
     # to a square (fewer pixels, faster; boxes are assigned to pyramid levels by the smaller
     # molded area, so results differ slightly from "square"); "none" leaves the image as is.
     IMAGE_RESIZE_MODE = "square"
-    # The resize of the image itself: "skimage" (matterport's, exact) or "opencv" (bilinear
-    # too, about 10x faster at 1024; pixel values differ by rounding, so detections differ
-    # slightly). Masks are always pasted with scikit-image.
-    IMAGE_RESIZE_LIBRARY = "skimage"
+    # Who resizes the image (molding) and the 28x28 masks (pasting): "skimage" (matterport's,
+    # exact) or "opencv" (the same bilinear sampling and zero border, computed in float32 by
+    # cv2.warpAffine: about 40x faster; values equal within float rounding, so a pixel or a
+    # detection can still differ). The torchvision family resizes as torchvision does.
+    RESIZE_LIBRARY = "skimage"
     IMAGE_MIN_DIM = 800
     IMAGE_MAX_DIM = 1024
     IMAGE_MIN_SCALE = 0
@@ -234,14 +235,14 @@ class Config:
             fail("PIXEL_STD", f"needs one positive value per channel ({self.IMAGE_CHANNEL_COUNT})")
         if self.COMPUTE_DTYPE not in COMPUTE_DTYPES:
             fail("COMPUTE_DTYPE", f"must be one of {', '.join(COMPUTE_DTYPES)}")
-        if self.IMAGE_RESIZE_LIBRARY not in RESIZE_LIBRARIES:
-            fail("IMAGE_RESIZE_LIBRARY", f"must be one of {', '.join(RESIZE_LIBRARIES)}")
+        if self.RESIZE_LIBRARY not in RESIZE_LIBRARIES:
+            fail("RESIZE_LIBRARY", f"must be one of {', '.join(RESIZE_LIBRARIES)}")
         if not isinstance(self.LOW_PRECISION_HEADS, (bool, np.bool_)):
             fail("LOW_PRECISION_HEADS", "must be True or False")
         if torchvision and self.LOW_PRECISION_HEADS:
             fail("LOW_PRECISION_HEADS", "the torchvision architectures run their heads in float32")
-        if torchvision and self.IMAGE_RESIZE_LIBRARY != "skimage":
-            fail("IMAGE_RESIZE_LIBRARY", "the torchvision architectures resize as torchvision does")
+        if torchvision and self.RESIZE_LIBRARY != "skimage":
+            fail("RESIZE_LIBRARY", "the torchvision architectures resize as torchvision does")
         if self.IMAGE_RESIZE_MODE == "square" and self.IMAGE_MAX_DIM % 64:
             fail("IMAGE_MAX_DIM", "must be a multiple of 64 in square mode")
         if self.IMAGE_RESIZE_MODE == "pad64" and self.IMAGE_MIN_DIM % 64:

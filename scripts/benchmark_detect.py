@@ -88,7 +88,7 @@ def benchmark(backbone, weights, size, repeats, images, *, precision="float32",
                                      IMAGE_RESIZE_MODE=mode,
                                      DETECTION_MIN_CONFIDENCE=min_confidence,
                                      LOW_PRECISION_HEADS=low_precision_heads,
-                                     IMAGE_RESIZE_LIBRARY=resize_library)
+                                     RESIZE_LIBRARY=resize_library)
         model = mrcnn_tf.MaskRCNN(mode="inference", config=config)
         model.load_weights(weights)
     else:  # torchvision's sizes (800 / 1333) and resize rule; size and mode do not apply
@@ -141,7 +141,7 @@ def main():
     parser.add_argument("--low-precision-heads", action="store_true",
                         help="Config.LOW_PRECISION_HEADS: the heads' convolutions in --precision")
     parser.add_argument("--resize-library", default="skimage", choices=("skimage", "opencv"),
-                        help="Config.IMAGE_RESIZE_LIBRARY (default skimage, matterport's)")
+                        help="Config.RESIZE_LIBRARY (default skimage, matterport's)")
     parser.add_argument("--min-confidence", type=float, default=0.7,
                         help="DETECTION_MIN_CONFIDENCE (lower it to time many detections)")
     parser.add_argument("--images", default="astronaut,coffee,chelsea",

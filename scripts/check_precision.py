@@ -9,7 +9,7 @@
 Runs the same weights (any file MaskRCNN.from_weights reads: a matterport .h5 such as
 mask_rcnn_coco.h5, a training checkpoint, a torchvision state dict) twice on the same images:
 float32 "square" (exact) and COMPUTE_DTYPE=--precision with IMAGE_RESIZE_MODE=--mode, and
-optionally LOW_PRECISION_HEADS and IMAGE_RESIZE_LIBRARY=opencv (the fast mode). It prints,
+optionally LOW_PRECISION_HEADS and RESIZE_LIBRARY=opencv (the fast mode). It prints,
 with the machine:
 - the mask mAP@0.5 of both against the ground truth (matterport's compute_ap, averaged over
   the images) and their difference (target: <= 0.01);
@@ -112,7 +112,7 @@ def main(argv=None) -> int:
     parser.add_argument("--low-precision-heads", action="store_true",
                         help="fast run: LOW_PRECISION_HEADS (the heads' convolutions too)")
     parser.add_argument("--resize-library", choices=("skimage", "opencv"), default="skimage",
-                        help="fast run: IMAGE_RESIZE_LIBRARY (default skimage)")
+                        help="fast run: RESIZE_LIBRARY (default skimage)")
     parser.add_argument("--limit", type=int, help="use the first N images")
     parser.add_argument("--image-dim", type=int,
                         help="IMAGE_MIN_DIM and IMAGE_MAX_DIM (default: 128 for shapes, the "
@@ -131,7 +131,7 @@ def main(argv=None) -> int:
     common = dict(IMAGES_PER_GPU=1, DETECTION_MIN_CONFIDENCE=args.min_confidence, **sizes)
     fast_fields = {"COMPUTE_DTYPE": args.precision, "IMAGE_RESIZE_MODE": args.mode,
                    "LOW_PRECISION_HEADS": args.low_precision_heads,
-                   "IMAGE_RESIZE_LIBRARY": args.resize_library}
+                   "RESIZE_LIBRARY": args.resize_library}
     (exact, exact_time), (fast, fast_time) = (
         run(MaskRCNN.from_weights(args.weights, **common, **fields), images)
         for fields in ({}, fast_fields))

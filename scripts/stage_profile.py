@@ -66,5 +66,5 @@ def stage_times(model, image, repeats=3) -> dict:
     detections, masks = outputs
     times["unmold (boxes, mask pasting)"] = _median_time(
         lambda: unmold_detections(detections[0], masks[0], image.shape, molded.shape[1:],
-                                  windows[0]), repeats)
+                                  windows[0], resize_library=config.RESIZE_LIBRARY), repeats)
     return times

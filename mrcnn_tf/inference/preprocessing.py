@@ -24,7 +24,7 @@ def mold_inputs(images, config):
         resized, window, scale, _ = resize_image(
             image, min_dim=config.IMAGE_MIN_DIM, max_dim=config.IMAGE_MAX_DIM,
             min_scale=config.IMAGE_MIN_SCALE, mode=config.IMAGE_RESIZE_MODE,
-            library=config.IMAGE_RESIZE_LIBRARY)
+            library=config.RESIZE_LIBRARY)
         molded.append(mold_image(resized, config.MEAN_PIXEL))
         metas.append(compose_image_meta(0, image.shape, resized.shape, window, scale,
                                         np.zeros([config.NUM_CLASSES], dtype=np.int32)))

@@ -38,7 +38,8 @@ class MatterportTransform:
         return anchors_for_image_shape(molded_shape, self.config)
 
     def unmold(self, detections, masks, original_shape, molded_shape, window) -> dict:
-        return unmold_detections(detections, masks, original_shape, molded_shape, window)
+        return unmold_detections(detections, masks, original_shape, molded_shape, window,
+                                 resize_library=self.config.RESIZE_LIBRARY)
 
 
 def output_positions(keras_model, transform) -> tuple:

@@ -6,22 +6,26 @@ from __future__ import annotations
 
 import numpy as np
 
-from mrcnn_tf.ops.resize import resize
+from mrcnn_tf.ops.resize import resize, resize_opencv
 
 MASK_THRESHOLD = 0.5
 
 
-def box_mask(mask, box, threshold=MASK_THRESHOLD) -> np.ndarray:
+def box_mask(mask, box, threshold=MASK_THRESHOLD, library="skimage") -> np.ndarray:
     """A soft mask resized to its box and thresholded: bool [y2 - y1, x2 - x1].
 
     mask: float [h, w] (e.g. 28x28 sigmoid output); box: int (y1, x1, y2, x2). Resizing is
-    bilinear without anti-aliasing, zero outside the mask (matterport's skimage resize);
-    pixels >= threshold are in the object.
+    bilinear without anti-aliasing, zero outside the mask (matterport's skimage resize, or
+    with library="opencv" the same computed by ops.resize.resize_opencv); pixels >= threshold
+    are in the object.
     """
     y1, x1, y2, x2 = (int(v) for v in box)
     if y2 <= y1 or x2 <= x1:
         return np.zeros((max(y2 - y1, 0), max(x2 - x1, 0)), dtype=bool)
-    return resize(np.asarray(mask, dtype=np.float32), (y2 - y1, x2 - x1)) >= threshold
+    mask = np.asarray(mask, dtype=np.float32)
+    if library == "opencv":
+        return resize_opencv(mask, (y2 - y1, x2 - x1)) >= threshold
+    return resize(mask, (y2 - y1, x2 - x1)) >= threshold
 
 
 def _clipped(box, image_shape):
@@ -46,16 +50,18 @@ def unmold_mask(mask, box, image_shape, threshold=MASK_THRESHOLD) -> np.ndarray:
     return full
 
 
-def paste_masks(masks, boxes, image_shape, threshold=MASK_THRESHOLD) -> np.ndarray:
+def paste_masks(masks, boxes, image_shape, threshold=MASK_THRESHOLD,
+                library="skimage") -> np.ndarray:
     """Paste N soft masks [N, h, w] into bool [height, width, N] full-image masks.
 
-    Only each box's pixels are written, so the cost follows the boxes' area. The result is a
-    view of an [N, height, width] array, so each ``masks[:, :, i]`` is contiguous.
+    Only each box's pixels are written, so the cost follows the boxes' area. library: see
+    box_mask. The result is a view of an [N, height, width] array, so each
+    ``masks[:, :, i]`` is contiguous.
     """
     full = np.zeros((len(boxes),) + tuple(image_shape[:2]), dtype=bool)
     for i, (mask, box) in enumerate(zip(masks, boxes)):
         (cy1, cx1, cy2, cx2), (oy, ox) = _clipped(box, image_shape)
         if cy2 > cy1 and cx2 > cx1:
-            full[i, cy1:cy2, cx1:cx2] = box_mask(mask, box, threshold)[oy:oy + cy2 - cy1,
-                                                                       ox:ox + cx2 - cx1]
+            full[i, cy1:cy2, cx1:cx2] = box_mask(mask, box, threshold, library)[
+                oy:oy + cy2 - cy1, ox:ox + cx2 - cx1]
     return np.moveaxis(full, 0, -1)

@@ -20,13 +20,29 @@ def resize(image, output_shape, order=1, preserve_range=False):
 
 
 def resize_opencv(image, output_shape) -> np.ndarray:
-    """OpenCV's bilinear resize of image [H, W, C] to output_shape (h, w): the faster
-    alternative to ``resize`` (edge pixels replicated rather than blended with zeros, values
-    rounded rather than truncated once cast back). Keeps the dtype and the channel axis."""
-    h, w = output_shape[:2]
-    source = image if image.dtype in (np.uint8, np.uint16, np.float32) else image.astype(np.float32)
-    resized = cv2.resize(source, (int(w), int(h)), interpolation=cv2.INTER_LINEAR)
-    return resized.reshape(int(h), int(w), *image.shape[2:])
+    """``resize`` computed by OpenCV: the same bilinear sampling (output pixel o reads input
+    coordinate (o + 0.5) * in / out - 0.5), zeros outside the image and the result clipped to
+    the input's range, as scikit-image does, but by ``cv2.warpAffine`` in float32: about 40x
+    faster, equal to scikit-image's float64 values within ~1e-5 of the value range.
+
+    image: [H, W] or [H, W, C] (any channel count, any real dtype); output_shape: (h, w).
+    Returns float32 [h, w] or [h, w, C] (callers cast, as with ``resize``).
+    """
+    h, w = (int(v) for v in output_shape[:2])
+    source = np.asarray(image, dtype=np.float32)
+    sy, sx = source.shape[0] / h, source.shape[1] / w
+    inverse_map = np.array([[sx, 0, 0.5 * sx - 0.5], [0, sy, 0.5 * sy - 0.5]])
+    flat = source.reshape(source.shape[0], source.shape[1], -1)
+    # one call for 1, 3 or 4 channels; others a channel at a time (warpAffine takes at most
+    # 4, and its 2-channel path rounds the sampling positions to 1/32 pixel)
+    step = flat.shape[-1] if flat.shape[-1] in (1, 3, 4) else 1
+    parts = [cv2.warpAffine(flat[..., c:c + step], inverse_map, (w, h),
+                            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+             for c in range(0, flat.shape[-1], step)]
+    out = np.concatenate([p.reshape(h, w, -1) for p in parts], axis=-1)
+    out = out.reshape((h, w) + source.shape[2:])
+    return np.clip(out, source.min(), source.max()) if source.size else out
 
 
 def resize_scale(height, width, *, min_dim, max_dim, min_scale, mode) -> float:
@@ -51,8 +67,9 @@ def resize_image(image, *, min_dim, max_dim, min_scale=0, mode="square", library
 
     image: [H, W, C] any dtype. mode: "square" (pad to max_dim x max_dim), "pad64" (pad each
     side up to a multiple of 64), "fit64" (scale as square, pad each side to a multiple of
-    64) or "none". library: "skimage" (matterport's resize; values truncated, as matterport's
-    astype) or "opencv" (resize_opencv). The result keeps the input dtype.
+    64) or "none". library: "skimage" (matterport's resize) or "opencv" (resize_opencv, the
+    same values but for float rounding). The result keeps the input dtype (resized values
+    are truncated, as matterport's astype).
     Returns (image [h, w, C], window (y1, x1, y2, x2), scale, padding [(top, bottom),
     (left, right), (0, 0)]).
     """
@@ -65,7 +82,7 @@ def resize_image(image, *, min_dim, max_dim, min_scale=0, mode="square", library
     if scale != 1:
         size = (round(h * scale), round(w * scale))
         image = (resize_opencv(image, size) if library == "opencv"
-                 else resize(image, size, preserve_range=True))
+                 else resize(image, size, preserve_range=True))  # float, cast below
     h, w = image.shape[:2]
     if mode == "square":
         padding = [_centered_padding(h, max_dim), _centered_padding(w, max_dim), (0, 0)]

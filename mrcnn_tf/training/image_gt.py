@@ -65,7 +65,7 @@ def resize_sample(image, masks, config, rng):
     resized, window, scale, padding = resize_image(
         image, min_dim=config.IMAGE_MIN_DIM, max_dim=config.IMAGE_MAX_DIM,
         min_scale=config.IMAGE_MIN_SCALE, mode=config.IMAGE_RESIZE_MODE,
-        library=config.IMAGE_RESIZE_LIBRARY)
+        library=config.RESIZE_LIBRARY)
     y1, x1, y2, x2 = window
     masks = np.pad(resize_masks_nearest(masks, (y2 - y1, x2 - x1)), padding[:2] + [(0, 0)])
     return resized, masks, window, scale

@@ -145,7 +145,7 @@ def test_fast_builds_the_fast_model_and_it_detects(r50_weights):
                  fast=True)
     model = model_setup.load_from_args(args, command="detect", quiet=True)
     config = model.config
-    assert (config.COMPUTE_DTYPE, config.IMAGE_RESIZE_MODE, config.IMAGE_RESIZE_LIBRARY,
+    assert (config.COMPUTE_DTYPE, config.IMAGE_RESIZE_MODE, config.RESIZE_LIBRARY,
             config.LOW_PRECISION_HEADS) == ("auto", "fit64", "opencv", True)
     expected = choose_compute_dtype(cpu_flags(), has_gpu=False)[0]
     assert model.compute_dtype == expected

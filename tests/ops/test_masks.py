@@ -62,3 +62,16 @@ def test_paste_masks_shape_and_content():
         np.testing.assert_array_equal(full[..., i], unmold_mask(masks[i], boxes[i], IMAGE_SHAPE))
     assert full[..., 1].sum() == 25 and full[..., 2].sum() == 100
     assert paste_masks(np.zeros((0, 28, 28)), np.zeros((0, 4), int), IMAGE_SHAPE).shape == (60, 80, 0)
+
+
+def test_opencv_pasting_gives_skimages_masks():
+    """library="opencv": the same pixels as scikit-image's paste (boxes clipped by the image
+    edge, a constant mask, a soft one); only a value within float rounding of the threshold
+    could differ, and these masks have none."""
+    boxes = np.array([BOX, (-5, -8, 30, 40), (45, 60, 75, 95), (0, 0, 5, 5)])
+    masks = np.stack([_soft_mask(0), _soft_mask(1), _soft_mask(2),
+                      np.ones((28, 28))]).astype(np.float32)
+    exact = paste_masks(masks, boxes, IMAGE_SHAPE)
+    fast = paste_masks(masks, boxes, IMAGE_SHAPE, library="opencv")
+    np.testing.assert_array_equal(fast, exact)
+    assert exact[..., 3].sum() == 25 and 0 < exact[..., 1].sum() < exact[..., 3].size
