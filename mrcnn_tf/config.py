@@ -142,7 +142,9 @@ class Config:
         "mrcnn_mask_loss": 1.0,
     }
     USE_RPN_ROIS = True
-    TRAIN_BN = False  # BatchNorm stays in inference mode unless this is True
+    # Training: BatchNorm stays in inference mode (frozen) unless this is True (then it learns
+    # its statistics). Inference models always use the moving statistics.
+    TRAIN_BN = False
     GRADIENT_CLIP_NORM = 5.0
 
     # Precision of the convolution stacks: "float32" (exact parity with matterport),

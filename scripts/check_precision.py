@@ -5,6 +5,7 @@
                                                 --images DIR] [--precision bfloat16]
                                                [--mode square|fit64] [--limit N]
                                                [--low-precision-heads] [--resize-library opencv]
+                                               [--set FIELD=VALUE ...]
 
 Runs the same weights (any file MaskRCNN.from_weights reads: a matterport .h5 such as
 mask_rcnn_coco.h5, a training checkpoint, a torchvision state dict) twice on the same images:
@@ -97,6 +98,19 @@ def agreement(exact, fast, shapes) -> dict:
             "ours": ours, "matched": matched}
 
 
+def config_field(text: str) -> tuple:
+    """'FIELD=VALUE' -> (FIELD, the Python literal VALUE, or VALUE as a string)."""
+    import ast
+
+    field, sep, value = text.partition("=")
+    if not sep or not field.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not FIELD=VALUE")
+    try:
+        return field.strip(), ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return field.strip(), value
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("weights")
@@ -113,6 +127,11 @@ def main(argv=None) -> int:
                         help="fast run: LOW_PRECISION_HEADS (the heads' convolutions too)")
     parser.add_argument("--resize-library", choices=("skimage", "opencv"), default="skimage",
                         help="fast run: RESIZE_LIBRARY (default skimage)")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                        type=config_field,
+                        help="a Config field of both runs, as a Python literal (repeatable), "
+                             "for weights trained with other sizes, e.g. "
+                             "--set MASK_POOL_SIZE=7 --set 'MASK_SHAPE=[14, 14]'")
     parser.add_argument("--limit", type=int, help="use the first N images")
     parser.add_argument("--image-dim", type=int,
                         help="IMAGE_MIN_DIM and IMAGE_MAX_DIM (default: 128 for shapes, the "
@@ -128,7 +147,8 @@ def main(argv=None) -> int:
     images = [dataset.load_image(i) for i in image_ids]
     dim = args.image_dim or (None if args.coco_annotations else 128)
     sizes = {"IMAGE_MIN_DIM": dim, "IMAGE_MAX_DIM": dim} if dim else {}
-    common = dict(IMAGES_PER_GPU=1, DETECTION_MIN_CONFIDENCE=args.min_confidence, **sizes)
+    common = dict(IMAGES_PER_GPU=1, DETECTION_MIN_CONFIDENCE=args.min_confidence, **sizes,
+                  **dict(args.set))
     fast_fields = {"COMPUTE_DTYPE": args.precision, "IMAGE_RESIZE_MODE": args.mode,
                    "LOW_PRECISION_HEADS": args.low_precision_heads,
                    "RESIZE_LIBRARY": args.resize_library}

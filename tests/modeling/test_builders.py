@@ -57,3 +57,24 @@ def test_heads_follow_num_classes():
     assert tuple(mrcnn_mask.shape)[1:] == (100, 28, 28, 3)
     assert tuple(rois.shape)[1:] == (1000, 4)
     assert tuple(rpn_class.shape)[-1] == 2 and tuple(rpn_bbox.shape)[-1] == 4
+
+
+def test_inference_batch_norm_uses_its_moving_statistics_whatever_train_bn_says(r50_weights):
+    """TRAIN_BN=True (BatchNorm learns while training) builds the same inference model:
+    the same detections as TRAIN_BN=False, not each image's own batch statistics."""
+    import numpy as np
+
+    from tests.helpers import skimage_image
+
+    image = skimage_image("coffee")
+    results = []
+    for train_bn in (False, True):
+        config = mrcnn_tf.CocoConfig(BACKBONE="resnet50", IMAGES_PER_GPU=1, IMAGE_MIN_DIM=256,
+                                     IMAGE_MAX_DIM=256, TRAIN_BN=train_bn,
+                                     DETECTION_MIN_CONFIDENCE=0.3)
+        model = mrcnn_tf.MaskRCNN(mode="inference", config=config)
+        model.load_weights(r50_weights)
+        results.append(model.detect([image])[0])
+    assert len(results[0]["scores"]) > 0
+    for key in ("rois", "class_ids", "scores"):
+        np.testing.assert_array_equal(results[1][key], results[0][key])
