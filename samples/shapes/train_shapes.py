@@ -3,6 +3,7 @@
     python3 samples/shapes/train_shapes.py                      # from scratch, 20 minutes
     python3 samples/shapes/train_shapes.py --backbone resnet50  # from scratch, ResNet-50
     python3 samples/shapes/train_shapes.py --init coco          # matterport's recipe
+    python3 samples/shapes/train_shapes.py --backbone resnet50 --resume --minutes 30  # more
 
 The data (mrcnn_tf.data.ShapesDataset): squares, circles and triangles on plain backgrounds,
 128x128 pixels, 1-4 shapes an image; 500 training images, 50 held-out images (other seed).
@@ -138,7 +139,10 @@ def train(args, config, train_set, val_set):
     falling to a tenth for the last third. COCO (or another file's) start: "heads" for the
     first third with SGD, then "all" at a tenth of the learning rate."""
     model = mrcnn_tf.MaskRCNN(mode="training", config=config, model_dir=args.logs)
-    start_weights(model, args.init)
+    if args.resume:  # the newest checkpoint under --logs: its weights, folder and epoch
+        model.load_weights(model.find_last())
+    else:
+        start_weights(model, args.init)
     budget = args.minutes * 60
     flips = Sequential([HorizontalFlip(0.5), VerticalFlip(0.5)])
     epochs = 10_000  # the Deadline callbacks end each stage
@@ -187,6 +191,9 @@ def main():
     parser.add_argument("--steps-per-epoch", type=int, default=50,
                         help="steps between checkpoints (and time-budget checks)")
     parser.add_argument("--weights", help="skip training: evaluate this checkpoint")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the newest checkpoint under --logs (the same recipe "
+                             "again, for --minutes more)")
     args = parser.parse_args()
 
     if args.backbone != "small" and args.init != "scratch":
