@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mrcnn_tf.ops.resize import resize, resize_opencv
+from mrcnn_tf.ops.resize import resize
 
 MASK_THRESHOLD = 0.5
 
@@ -22,10 +22,8 @@ def box_mask(mask, box, threshold=MASK_THRESHOLD, library="skimage") -> np.ndarr
     y1, x1, y2, x2 = (int(v) for v in box)
     if y2 <= y1 or x2 <= x1:
         return np.zeros((max(y2 - y1, 0), max(x2 - x1, 0)), dtype=bool)
-    mask = np.asarray(mask, dtype=np.float32)
-    if library == "opencv":
-        return resize_opencv(mask, (y2 - y1, x2 - x1)) >= threshold
-    return resize(mask, (y2 - y1, x2 - x1)) >= threshold
+    return resize(np.asarray(mask, dtype=np.float32), (y2 - y1, x2 - x1),
+                  library=library) >= threshold
 
 
 def _clipped(box, image_shape):

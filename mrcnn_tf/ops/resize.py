@@ -12,8 +12,15 @@ import numpy as np
 from skimage.transform import resize as _skimage_resize  # imported now, not on the first call
 
 
-def resize(image, output_shape, order=1, preserve_range=False):
-    """skimage resize with matterport's settings: bilinear, constant border, no anti-aliasing."""
+def resize(image, output_shape, order=1, preserve_range=False, library="skimage"):
+    """skimage resize with matterport's settings: bilinear, constant border, no anti-aliasing.
+
+    library="opencv": the same computed by resize_opencv (bilinear only; values keep the
+    input's range, as with preserve_range=True)."""
+    if library == "opencv":
+        if order != 1:
+            raise ValueError(f"resize: library 'opencv' is bilinear only (order 1, not {order})")
+        return resize_opencv(image, output_shape)
     return _skimage_resize(image, output_shape, order=order, mode="constant", cval=0,
                                     clip=True, preserve_range=preserve_range,
                                     anti_aliasing=False)
@@ -80,9 +87,8 @@ def resize_image(image, *, min_dim, max_dim, min_scale=0, mode="square", library
         return image, (0, 0, h, w), 1, padding
     scale = resize_scale(h, w, min_dim=min_dim, max_dim=max_dim, min_scale=min_scale, mode=mode)
     if scale != 1:
-        size = (round(h * scale), round(w * scale))
-        image = (resize_opencv(image, size) if library == "opencv"
-                 else resize(image, size, preserve_range=True))  # float, cast below
+        image = resize(image, (round(h * scale), round(w * scale)), preserve_range=True,
+                       library=library)  # float, cast below
     h, w = image.shape[:2]
     if mode == "square":
         padding = [_centered_padding(h, max_dim), _centered_padding(w, max_dim), (0, 0)]
