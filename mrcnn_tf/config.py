@@ -16,12 +16,39 @@ impossible values raise ``ValueError`` naming the field and the problem.
 """
 from __future__ import annotations
 
+import dataclasses
 import difflib
 
 import numpy as np
 
 BACKBONES = ("resnet50", "resnet101")
-RESIZE_MODES = ("square", "pad64", "fit64", "none", "crop", "torchvision")
+@dataclasses.dataclass(frozen=True)
+class ResizeRule:
+    """What one resize mode does.
+
+    scale_up: scale so the short side reaches IMAGE_MIN_DIM (and the scale is at least
+    IMAGE_MIN_SCALE); never below 1. cap: then lower the scale so that the rounded long side
+    is at most IMAGE_MAX_DIM. pad: "square" (centred to IMAGE_MAX_DIM x IMAGE_MAX_DIM),
+    "multiple64" (each side centred up to a multiple of 64), "none", or "crop" (training
+    only: a random IMAGE_MIN_DIM square crop instead of padding).
+    """
+
+    scale_up: bool
+    cap: bool
+    pad: str
+
+
+# IMAGE_RESIZE_MODE -> what it does (matterport's utils.resize_image; ops.resize.ResizeSpec
+# computes it): adding a mode is a row here. "torchvision" is the other family's own rule
+# (ops.torchvision_resize).
+RESIZE_RULES = {
+    "square": ResizeRule(scale_up=True, cap=True, pad="square"),
+    "pad64": ResizeRule(scale_up=True, cap=False, pad="multiple64"),
+    "fit64": ResizeRule(scale_up=True, cap=True, pad="multiple64"),
+    "none": ResizeRule(scale_up=False, cap=False, pad="none"),
+    "crop": ResizeRule(scale_up=True, cap=False, pad="crop"),
+}
+RESIZE_MODES = (*RESIZE_RULES, "torchvision")
 # Model families: matterport's Mask R-CNN, or torchvision's maskrcnn_resnet50_fpn (v1) / _v2.
 ARCHITECTURES = ("matterport", "torchvision_v1", "torchvision_v2")
 COMPUTE_DTYPES = ("float32", "bfloat16", "float16", "auto")

@@ -10,7 +10,9 @@ import numpy as np
 
 from mrcnn_tf.image_decode import decode_image_bytes
 from mrcnn_tf.inference.images import normalize_image
-from mrcnn_tf.ops.resize import resize_scale
+from mrcnn_tf.inference.torchvision_transform import padded_side
+from mrcnn_tf.ops.resize import ResizeSpec
+from mrcnn_tf.ops.torchvision_resize import resized_shape
 
 
 class ImageDecodeError(ValueError):
@@ -33,18 +35,20 @@ def decode_image(data: bytes) -> np.ndarray:
     return image
 
 
+def molds_to_one_shape(config) -> bool:
+    """Whether every image molds to the same shape under the Config ("square" mode)."""
+    return (config.IMAGE_RESIZE_MODE != "torchvision"
+            and ResizeSpec.from_config(config).fixed_shape is not None)
+
+
 def molded_shape(height: int, width: int, config) -> tuple:
     """(height, width) of the molded image for an input of height x width under the Config's
-    IMAGE_RESIZE_MODE, IMAGE_MIN_DIM, IMAGE_MAX_DIM and IMAGE_MIN_SCALE ("square": always
-    IMAGE_MAX_DIM x IMAGE_MAX_DIM; "pad64" / "fit64": the resized sides rounded up to
-    multiples of 64; "none": the input's size)."""
-    mode = config.IMAGE_RESIZE_MODE
-    if mode == "square":
-        return config.IMAGE_MAX_DIM, config.IMAGE_MAX_DIM
-    scale = resize_scale(height, width, min_dim=config.IMAGE_MIN_DIM,
-                         max_dim=config.IMAGE_MAX_DIM, min_scale=config.IMAGE_MIN_SCALE,
-                         mode=mode)
-    h, w = (round(height * scale), round(width * scale)) if scale != 1 else (height, width)
-    if mode in ("pad64", "fit64"):
-        return -(-h // 64) * 64, -(-w // 64) * 64
-    return h, w
+    resize mode and sizes (ops.resize.ResizeSpec: "square" always IMAGE_MAX_DIM x
+    IMAGE_MAX_DIM; "pad64" / "fit64" the resized sides rounded up to multiples of 64;
+    "torchvision": its resize, sides rounded up to multiples of 32)."""
+    if config.IMAGE_RESIZE_MODE == "torchvision":
+        h, w, _ = resized_shape(height, width, min_size=config.IMAGE_MIN_DIM,
+                                max_size=config.IMAGE_MAX_DIM)
+        return padded_side(h), padded_side(w)
+    layout = ResizeSpec.from_config(config).layout(np.float64(height), np.float64(width))
+    return int(layout.padded_height), int(layout.padded_width)

@@ -24,7 +24,7 @@ from apache_beam.io import fileio
 from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
 
 from mrcnn_tf.beam import outputs, transforms
-from mrcnn_tf.beam.images import molded_shape
+from mrcnn_tf.beam.images import molded_shape, molds_to_one_shape
 from mrcnn_tf.beam.model_handler import MaskRCNNModelHandler
 from mrcnn_tf.class_names import COCO_CLASS_NAMES
 
@@ -98,7 +98,7 @@ def detect_images(images, job: BeamDetectJob):
     """(path, image) -> ((path, PredictionResult), failed batches of RunInference)."""
     config = job.model_config()
     handler = KeyedModelHandler(job.handler())
-    if config.IMAGE_RESIZE_MODE == "square":
+    if molds_to_one_shape(config):
         inference = images | "RunInference" >> RunInference(handler).with_exception_handling()
     else:
         batches = _shape_batches(images, config, job.batch_size)

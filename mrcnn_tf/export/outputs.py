@@ -12,7 +12,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from mrcnn_tf.export import names
-from mrcnn_tf.export.resize import resize_bilinear
+from mrcnn_tf.ops.resize_graph import resize_bilinear
 from mrcnn_tf.ops.masks import MASK_THRESHOLD
 
 PIXEL_SHIFT = (0.0, 0.0, 1.0, 1.0)

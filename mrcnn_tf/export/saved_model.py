@@ -52,8 +52,8 @@ class ServingModule(tf.Module):
         self._spec = MoldingSpec.from_config(config)
         self._max_detections = max_detections
         self._mask_format = mask_format
-        side = self._spec.max_dim
-        self.anchors = tf.Variable(anchors_for_image_shape((side, side), config),
+        molded_shape = self._spec.resize.fixed_shape
+        self.anchors = tf.Variable(anchors_for_image_shape(molded_shape, config),
                                    trainable=False, name="anchors")
         self.class_names = tf.Variable(list(class_names), dtype=tf.string, trainable=False,
                                        name="class_names")

@@ -1,15 +1,107 @@
-"""Resizing, padding and mean subtraction of numpy images as matterport does them: the one
-description of "molding" that inference (inference.preprocessing), training inputs
-(training.image_gt) and the modes checked by the export share.
+"""Resizing, padding and mean subtraction of images as matterport does them: the one
+description of "molding" shared by inference (inference.preprocessing), training inputs
+(training.image_gt), Beam's batching by shape and the export's in-graph molding
+(export.molding, with ops.resize_graph).
 
-Images are numpy [H, W, C]. Windows are pixel boxes (y1, x1, y2, x2), y2/x2 exclusive, of the
-resized image inside the padding. Resize modes: see Config.IMAGE_RESIZE_MODE.
+``config.RESIZE_RULES`` says what each IMAGE_RESIZE_MODE does and ``ResizeSpec.layout`` computes
+the scale, the resized size and the padding of an image of any size, with numpy or with
+TensorFlow ops (``xp=np`` or ``xp=tf``): adding a mode is a row of that table. Images are numpy
+[H, W, C]. Windows are pixel boxes (y1, x1, y2, x2), y2/x2 exclusive, of the resized image
+inside the padding.
 """
 from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple
 
 import cv2
 import numpy as np
 from skimage.transform import resize as _skimage_resize  # imported now, not on the first call
+
+from mrcnn_tf.config import RESIZE_RULES, ResizeRule
+
+
+class ResizeLayout(NamedTuple):
+    """Where an image goes when molded, as float64 numbers (numpy) or tensors (TensorFlow):
+    ``scale``; ``height``, ``width`` of the resized image; ``padded_height``,
+    ``padded_width`` of the molded image; ``top``, ``left`` padding before the image."""
+
+    scale: object
+    height: object
+    width: object
+    padded_height: object
+    padded_width: object
+    top: object
+    left: object
+
+    @property
+    def window(self):
+        """(y1, x1, y2, x2) of the resized image inside the padding."""
+        return (self.top, self.left, self.top + self.height, self.left + self.width)
+
+
+@dataclasses.dataclass(frozen=True)
+class ResizeSpec:
+    """A resize mode and its sizes (Config's IMAGE_RESIZE_MODE, IMAGE_MIN_DIM, IMAGE_MAX_DIM,
+    IMAGE_MIN_SCALE)."""
+
+    mode: str
+    min_dim: int = 0
+    max_dim: int = 0
+    min_scale: float = 0
+
+    def __post_init__(self):
+        if self.mode not in RESIZE_RULES:
+            raise ValueError(f"resize mode {self.mode!r}: must be one of "
+                             f"{', '.join(RESIZE_RULES)}")
+
+    @classmethod
+    def from_config(cls, config) -> "ResizeSpec":
+        return cls(mode=config.IMAGE_RESIZE_MODE, min_dim=int(config.IMAGE_MIN_DIM or 0),
+                   max_dim=int(config.IMAGE_MAX_DIM or 0),
+                   min_scale=float(config.IMAGE_MIN_SCALE or 0))
+
+    @property
+    def rule(self) -> ResizeRule:
+        return RESIZE_RULES[self.mode]
+
+    @property
+    def fixed_shape(self):
+        """(height, width) every image molds to at inference, or None when it depends on the
+        image (then only images of one molded shape batch together)."""
+        return (self.max_dim, self.max_dim) if self.rule.pad == "square" else None
+
+    def scale(self, height, width, xp=np):
+        """matterport's scale factor for an image of height x width (float64 numbers of xp)."""
+        scale = xp.ones_like(height)
+        if self.rule.scale_up and self.min_dim:
+            scale = xp.maximum(scale, self.min_dim / xp.minimum(height, width))
+        if self.rule.scale_up and self.min_scale:
+            scale = xp.maximum(scale, self.min_scale)
+        if self.rule.cap and self.max_dim:
+            long_side = xp.maximum(height, width)
+            scale = xp.where(xp.round(long_side * scale) > self.max_dim,
+                             self.max_dim / long_side, scale)
+        return scale
+
+    def layout(self, height, width, xp=np) -> ResizeLayout:
+        """The scale, resized size and padding of an image of height x width.
+
+        height, width: float64 numbers (numpy, xp=np) or float64 scalar tensors (xp=tf).
+        Returns a ResizeLayout of float64 values of the same kind (callers cast to int).
+        """
+        if self.rule.pad == "crop":
+            raise ValueError("resize mode 'crop' is for training (a random crop), not molding")
+        scale = self.scale(height, width, xp)
+        h, w = xp.round(height * scale), xp.round(width * scale)
+        if self.rule.pad == "square":
+            padded_h = padded_w = xp.ones_like(h) * self.max_dim
+        elif self.rule.pad == "multiple64":
+            padded_h, padded_w = -(-h // 64) * 64, -(-w // 64) * 64
+        else:
+            padded_h, padded_w = h, w
+        return ResizeLayout(scale, h, w, padded_h, padded_w, (padded_h - h) // 2,
+                            (padded_w - w) // 2)
 
 
 def resize(image, output_shape, order=1, preserve_range=False, library="skimage"):
@@ -52,53 +144,32 @@ def resize_opencv(image, output_shape) -> np.ndarray:
     return np.clip(out, source.min(), source.max()) if source.size else out
 
 
-def resize_scale(height, width, *, min_dim, max_dim, min_scale, mode) -> float:
-    """The scale factor matterport's resize_image applies to an image of this size."""
-    if mode == "none":
-        return 1.0
-    scale = max(1, min_dim / min(height, width)) if min_dim else 1
-    if min_scale and scale < min_scale:
-        scale = min_scale
-    if max_dim and mode in ("square", "fit64") and round(max(height, width) * scale) > max_dim:
-        scale = max_dim / max(height, width)
-    return scale
-
-
-def _centered_padding(size, target):
-    before = (target - size) // 2
-    return before, target - size - before
-
-
 def resize_image(image, *, min_dim, max_dim, min_scale=0, mode="square", library="skimage"):
     """Resize and pad an image, keeping its aspect ratio (matterport's utils.resize_image).
 
-    image: [H, W, C] any dtype. mode: "square" (pad to max_dim x max_dim), "pad64" (pad each
-    side up to a multiple of 64), "fit64" (scale as square, pad each side to a multiple of
-    64) or "none". library: "skimage" (matterport's resize) or "opencv" (resize_opencv, the
-    same values but for float rounding). The result keeps the input dtype (resized values
-    are truncated, as matterport's astype).
+    image: [H, W, C] any dtype. mode: a RESIZE_RULES mode but "crop" ("square": pad to
+    max_dim x max_dim; "pad64": pad each side up to a multiple of 64; "fit64": scale as
+    square, pad each side to a multiple of 64; "none"). library: "skimage" (matterport's
+    resize) or "opencv" (resize_opencv, the same values but for float rounding). The result
+    keeps the input dtype (resized values are truncated, as matterport's astype).
     Returns (image [h, w, C], window (y1, x1, y2, x2), scale, padding [(top, bottom),
     (left, right), (0, 0)]).
     """
-    dtype = image.dtype
-    h, w = image.shape[:2]
-    padding = [(0, 0), (0, 0), (0, 0)]
-    if mode == "none":
-        return image, (0, 0, h, w), 1, padding
-    scale = resize_scale(h, w, min_dim=min_dim, max_dim=max_dim, min_scale=min_scale, mode=mode)
-    if scale != 1:
-        image = resize(image, (round(h * scale), round(w * scale)), preserve_range=True,
-                       library=library)  # float, cast below
-    h, w = image.shape[:2]
-    if mode == "square":
-        padding = [_centered_padding(h, max_dim), _centered_padding(w, max_dim), (0, 0)]
-    elif mode in ("pad64", "fit64"):
-        padding = [_centered_padding(h, -(-h // 64) * 64), _centered_padding(w, -(-w // 64) * 64),
-                   (0, 0)]
-    else:
+    spec = ResizeSpec(mode=mode, min_dim=min_dim or 0, max_dim=max_dim or 0,
+                      min_scale=min_scale or 0)
+    if spec.rule.pad == "crop":
         raise ValueError(f"resize mode {mode!r} is not supported at inference")
+    dtype = image.dtype
+    layout = spec.layout(np.float64(image.shape[0]), np.float64(image.shape[1]))
+    scale = float(layout.scale)
+    if scale != 1:
+        image = resize(image, (int(layout.height), int(layout.width)), preserve_range=True,
+                       library=library)  # float, cast below
+    top, left = int(layout.top), int(layout.left)
+    padding = [(top, int(layout.padded_height - layout.height) - top),
+               (left, int(layout.padded_width - layout.width) - left), (0, 0)]
     image = np.pad(image, padding, mode="constant", constant_values=0)
-    window = (padding[0][0], padding[1][0], h + padding[0][0], w + padding[1][0])
+    window = tuple(int(v) for v in layout.window)
     return image.astype(dtype), window, scale, padding
 
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from mrcnn_tf.ops.resize import mold_image, resize, resize_image, resize_scale
+from mrcnn_tf.config import RESIZE_RULES
+from mrcnn_tf.ops.resize import ResizeSpec, mold_image, resize, resize_image
 from mrcnn_tf.ops.boxes import extract_bboxes
 from mrcnn_tf.ops.image_meta import compose_image_meta
 
-TRAINING_RESIZE_MODES = ("square", "crop")  # modes that give every image the same shape
+# the modes that give every image the same shape
+TRAINING_RESIZE_MODES = tuple(mode for mode, rule in RESIZE_RULES.items()
+                              if rule.pad in ("square", "crop"))
 
 
 def resize_masks_nearest(masks, shape) -> np.ndarray:
@@ -41,8 +44,7 @@ def _resize_crop(image, masks, config, rng):
     """"crop" mode: scale up so the short side reaches IMAGE_MIN_DIM, then a random
     IMAGE_MIN_DIM square crop."""
     h, w = image.shape[:2]
-    scale = resize_scale(h, w, min_dim=config.IMAGE_MIN_DIM, max_dim=config.IMAGE_MAX_DIM,
-                         min_scale=config.IMAGE_MIN_SCALE, mode="crop")
+    scale = float(ResizeSpec.from_config(config).scale(np.float64(h), np.float64(w)))
     size = (round(h * scale), round(w * scale))
     if scale != 1:
         image = resize(image, size, preserve_range=True).astype(image.dtype)

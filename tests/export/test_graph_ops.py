@@ -8,7 +8,7 @@ import tensorflow as tf
 import mrcnn_tf
 from mrcnn_tf.export.molding import MoldingSpec, mold_encoded_images, mold_image_batch
 from mrcnn_tf.export.outputs import paste_mask
-from mrcnn_tf.export.resize import resize_bilinear
+from mrcnn_tf.ops.resize_graph import resize_bilinear
 from mrcnn_tf.inference.preprocessing import mold_inputs
 from mrcnn_tf.ops.resize import resize
 from mrcnn_tf.ops.masks import unmold_mask

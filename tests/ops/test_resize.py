@@ -69,3 +69,54 @@ def test_torchvision_family_refuses_the_matterport_only_fast_options():
         mrcnn_tf.TorchvisionConfig(RESIZE_LIBRARY="opencv")
     with pytest.raises(ValueError, match="LOW_PRECISION_HEADS"):
         mrcnn_tf.TorchvisionConfig(LOW_PRECISION_HEADS=True)
+
+
+# --- ResizeSpec: the one description of the resize modes ---------------------------------
+
+@pytest.mark.parametrize("mode, size, expected", [
+    # scale 800/480 would make the long side 1067 > 1024: capped to 1024/640 = 1.6
+    ("square", (480, 640), (1.6, 768, 1024, 1024, 1024, 128, 0)),
+    ("fit64", (480, 640), (1.6, 768, 1024, 768, 1024, 0, 0)),
+    ("fit64", (300, 451), (1024 / 451, 681, 1024, 704, 1024, 11, 0)),  # capped
+    ("pad64", (300, 451), (800 / 300, 800, 1203, 832, 1216, 16, 6)),  # no cap
+    ("none", (37, 50), (1.0, 37, 50, 37, 50, 0, 0)),
+])
+def test_layout_worked_examples(mode, size, expected):
+    spec = mrcnn_tf.ops.resize.ResizeSpec(mode, min_dim=800, max_dim=1024)
+    layout = spec.layout(np.float64(size[0]), np.float64(size[1]))
+    np.testing.assert_allclose([float(v) for v in layout], expected, rtol=1e-12)
+    assert layout.window == (layout.top, layout.left, layout.top + layout.height,
+                             layout.left + layout.width)
+
+
+def test_layout_in_tensorflow_equals_numpys():
+    """The export's in-graph molding computes the same geometry with TF ops (xp=tf)."""
+    import tensorflow as tf
+    rng = np.random.default_rng(4)
+    for mode in ("square", "pad64", "fit64", "none"):
+        for h, w in rng.integers(1, 3000, (40, 2)):
+            spec = mrcnn_tf.ops.resize.ResizeSpec(mode, min_dim=int(rng.choice([0, 256, 832])),
+                                                  max_dim=1024, min_scale=rng.choice([0, 1.5]))
+            ours = spec.layout(np.float64(h), np.float64(w))
+            graph = spec.layout(tf.constant(h, tf.float64), tf.constant(w, tf.float64), xp=tf)
+            assert [float(v) for v in ours] == [float(v.numpy()) for v in graph]
+
+
+def test_resize_image_follows_the_layout():
+    image = skimage_image("chelsea")  # 300x451
+    spec = mrcnn_tf.ops.resize.ResizeSpec("fit64", min_dim=800, max_dim=1024)
+    layout = spec.layout(np.float64(300), np.float64(451))
+    resized, window, scale, padding = resize_image(image, min_dim=800, max_dim=1024,
+                                                   mode="fit64")
+    assert resized.shape == (704, 1024, 3) and scale == layout.scale
+    assert window == tuple(int(v) for v in layout.window) == (11, 0, 692, 1024)
+    assert padding == [(11, 12), (0, 0), (0, 0)]
+
+
+def test_every_config_resize_mode_has_a_rule():
+    assert set(mrcnn_tf.config.RESIZE_MODES) == set(mrcnn_tf.config.RESIZE_RULES) | {
+        "torchvision"}
+    with pytest.raises(ValueError, match="resize mode 'wide'.*square"):
+        mrcnn_tf.ops.resize.ResizeSpec("wide")
+    with pytest.raises(ValueError, match="'crop' is for training"):
+        mrcnn_tf.ops.resize.ResizeSpec("crop", 128, 128).layout(np.float64(10), np.float64(10))

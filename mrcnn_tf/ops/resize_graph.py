@@ -1,4 +1,5 @@
-"""In-graph bilinear resize that reproduces scikit-image's, as matterport uses it.
+"""In-graph bilinear resize that reproduces scikit-image's, as matterport uses it (ops.resize's
+resize in TensorFlow ops, for the export's in-graph molding and mask pasting).
 
 matterport resizes with ``skimage.transform.resize(order=1, mode="constant", cval=0,
 clip=True, anti_aliasing=False)``, i.e. ``scipy.ndimage.zoom`` with ``grid_mode=True``:
