@@ -347,6 +347,9 @@ class TorchvisionConfig(Config):
     DETECTION_MIN_CONFIDENCE = 0.05
     DETECTION_NMS_THRESHOLD = 0.5
     DETECTION_MAX_INSTANCES = 100
+    # training (RoIHeads' sampler): 512 ROIs an image, a quarter of them foreground at most
+    TRAIN_ROIS_PER_IMAGE = 512
+    ROI_POSITIVE_RATIO = 0.25
 
 
 def _unknown_message(name: str, valid: list[str]) -> str:

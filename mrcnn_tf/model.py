@@ -34,10 +34,6 @@ class MaskRCNN:
         self.config = config
         self.model_dir = os.fspath(model_dir) if model_dir is not None else None
         if mode == "training":
-            if config.ARCHITECTURE != "matterport":
-                raise ValueError(f"Config.ARCHITECTURE={config.ARCHITECTURE!r}: training is "
-                                 "implemented for the 'matterport' family only; the "
-                                 "torchvision family runs inference")
             self._build_training(strategy)
             return
         self.compute_dtype, why = resolve_compute_dtype(config.COMPUTE_DTYPE)
@@ -88,9 +84,13 @@ class MaskRCNN:
         return model
 
     def _build_training(self, strategy):
-        from mrcnn_tf.modeling.training_model import build_training_model
         from mrcnn_tf.training.train import choose_strategy
 
+        if self.config.ARCHITECTURE == "matterport":
+            from mrcnn_tf.modeling.training_model import build_training_model
+        else:
+            from mrcnn_tf.modeling.torchvision_training import (
+                build_torchvision_training_model as build_training_model)
         if self.model_dir is None:
             raise ValueError("model_dir: training needs a folder for logs and checkpoints")
         self.strategy = choose_strategy(self.config, strategy)
@@ -138,7 +138,9 @@ class MaskRCNN:
                            optimizer=optimizer)
 
     def load_weights(self, filepath, by_name=True, exclude=None, *, strict=True):
-        """Load weights from a matterport-layout HDF5 file (e.g. mask_rcnn_coco.h5).
+        """Load weights from a matterport-layout HDF5 file (e.g. mask_rcnn_coco.h5), or, for
+        the torchvision family, a torchvision state dict (.pth, .npz, .safetensors) or a
+        checkpoint its training wrote (HDF5 with the same layer names).
 
         Layers are always matched by name (matterport's names are the weight format), so
         ``by_name`` is accepted for compatibility only. exclude: layer names to skip, e.g.
@@ -147,13 +149,18 @@ class MaskRCNN:
         excluded) or layers differ from the model's is a ValueError naming both (build the
         model for a file with ``MaskRCNN.from_weights``); strict=False loads only the layers
         they share, on purpose (e.g. a ResNet-50 model from the ResNet-101 COCO file).
+        A torchvision state dict with another class count needs
+        ``exclude=weights.torchvision_loader.CLASS_SPECIFIC_LAYERS`` (else a ValueError naming
+        those layers); strict=False there leaves layers the file lacks as they are.
         Returns a weights.hdf5.LoadReport (also logged). In training mode, a checkpoint
         written by training also sets the log folder and epoch to resume from.
         """
-        if self.config.ARCHITECTURE != "matterport":  # a torchvision state dict
-            from mrcnn_tf.weights.torchvision_loader import load_file
+        from mrcnn_tf.weights import torchvision_loader
 
-            return load_file(self.keras_model, filepath)
+        if self.config.ARCHITECTURE != "matterport" and torchvision_loader.is_state_dict_file(
+                filepath):
+            return torchvision_loader.load_file(self.keras_model, filepath, exclude=exclude,
+                                                strict=strict)
         report = hdf5.load_weights(self.keras_model, filepath, exclude=exclude, strict=strict)
         if self.mode == "training":
             self.set_log_dir(filepath)

@@ -157,14 +157,6 @@ def test_torchvision_config_defaults_and_checks():
         mrcnn_tf.TorchvisionConfig(PIXEL_STD=[1.0, 0.0, 1.0])
 
 
-def test_torchvision_family_does_not_train(tmp_path):
-    import mrcnn_tf
-
-    with pytest.raises(ValueError, match="training is implemented for the 'matterport'"):
-        mrcnn_tf.MaskRCNN(mode="training", config=mrcnn_tf.TorchvisionConfig(),
-                          model_dir=tmp_path)
-
-
 def test_derived_fields_follow_changes_and_refuse_assignment():
     config = Config(NUM_CLASSES=4, IMAGES_PER_GPU=2)
     config.IMAGES_PER_GPU, config.NUM_CLASSES, config.IMAGE_MAX_DIM = 3, 7, 512

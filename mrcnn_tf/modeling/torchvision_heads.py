@@ -5,13 +5,21 @@ Shape shorthand: B images, N ROIs per image, A anchors per location, C classes (
 The ROI axis is folded into the batch axis around the per-ROI layers (layers.roi_axis).
 PyTorch flattens a [C, 7, 7] ROI feature channel-first, so the box heads permute [7, 7, C] to
 [C, 7, 7] before flattening and the fully connected weights load as they are (transposed).
+The class-specific layers (CLASS_SPECIFIC_LAYERS) start as torchvision initializes them, for
+fine-tuning on other classes: cls_score normal(0, 0.01), bbox_pred normal(0, 0.001),
+mask_fcn_logits He normal over fan-out, zero biases.
 """
 from __future__ import annotations
 
-from keras import layers
+from keras import initializers, layers
 
 from mrcnn_tf.layers import MergeRoiAxis, SplitRoiAxis
 from mrcnn_tf.modeling.torchvision_resnet import BN_EPSILON
+
+
+# the layers whose shapes depend on NUM_CLASSES (torchvision's box and mask predictors)
+CLASS_SPECIFIC_LAYERS = ("roi_heads.box_predictor.cls_score", "roi_heads.box_predictor.bbox_pred",
+                         "roi_heads.mask_predictor.mask_fcn_logits")
 
 
 def _flatten_channels_first(x):
@@ -63,8 +71,11 @@ def box_head(pooled, rois, valid, *, version, num_classes, fc_size=1024,
             x = _conv_bn_relu(x, 256, f"{prefix}.box_head.{i}.0", f"{prefix}.box_head.{i}.1")
         x = _flatten_channels_first(x)
         x = layers.Dense(fc_size, activation="relu", name=f"{prefix}.box_head.5")(x)
-    logits = layers.Dense(num_classes, name=f"{prefix}.box_predictor.cls_score")(x)
-    deltas = layers.Dense(4 * num_classes, name=f"{prefix}.box_predictor.bbox_pred")(x)
+    logits = layers.Dense(num_classes, kernel_initializer=initializers.RandomNormal(0.0, 0.01),
+                          name=f"{prefix}.box_predictor.cls_score")(x)
+    deltas = layers.Dense(4 * num_classes,
+                          kernel_initializer=initializers.RandomNormal(0.0, 0.001),
+                          name=f"{prefix}.box_predictor.bbox_pred")(x)
     return (SplitRoiAxis(name="box_class_logits")([logits, rois, valid]),
             SplitRoiAxis(name="box_deltas")([deltas, rois, valid]))
 
@@ -86,5 +97,7 @@ def mask_head(pooled, rois, valid, *, version, num_classes, prefix="roi_heads"):
     x = layers.Conv2DTranspose(256, 2, strides=2, activation="relu",
                                name=f"{prefix}.mask_predictor.conv5_mask")(x)
     x = layers.Conv2D(num_classes, 1, activation="sigmoid",
+                      kernel_initializer=initializers.VarianceScaling(
+                          2.0, mode="fan_out", distribution="untruncated_normal"),
                       name=f"{prefix}.mask_predictor.mask_fcn_logits")(x)
     return SplitRoiAxis(name="mask_probs")([x, rois, valid])

@@ -33,7 +33,7 @@ def _mask_targets(rois, gt_boxes, gt_masks, mask_shape, mini_mask):
 
 def detection_targets(proposals, gt_class_ids, gt_boxes, gt_masks, *, rois_per_image,
                       positive_ratio, bbox_std_dev, mask_shape, mini_mask, positive_iou=0.5,
-                      crowd_iou=0.001, seed=None):
+                      crowd_iou=0.001, fill_negatives=False, seed=None):
     """Sample ROIs of one image and their targets.
 
     proposals: float32 [P, 4]. gt_class_ids: int32 [G]. gt_boxes: float32 [G, 4].
@@ -41,7 +41,9 @@ def detection_targets(proposals, gt_class_ids, gt_boxes, gt_masks, *, rois_per_i
     A proposal is positive when its best instance IoU is >= positive_iou, negative when it is
     below and the proposal overlaps no crowd region by crowd_iou or more. Up to
     rois_per_image * positive_ratio positives are kept at random, then negatives so that
-    positives make up positive_ratio of the sample (matterport's rule).
+    positives make up positive_ratio of the sample (matterport's rule), or, with
+    fill_negatives, negatives up to rois_per_image in all (torchvision's
+    BalancedPositiveNegativeSampler).
     Returns rois float32 [T, 4] (positives first), class_ids int32 [T], deltas float32 [T, 4]
     ((dy, dx, log(dh), log(dw)) / bbox_std_dev, zero for negatives), masks float32 [T, S, S]
     (zero for negatives); zero padded to T rows.
@@ -58,8 +60,11 @@ def detection_targets(proposals, gt_class_ids, gt_boxes, gt_masks, *, rois_per_i
 
     positive = tf.random.shuffle(positive, seed=seed)[:int(rois_per_image * positive_ratio)]
     positive_count = tf.shape(positive)[0]
-    negative_count = tf.cast(tf.cast(positive_count, tf.float32) / positive_ratio,
-                             tf.int32) - positive_count
+    if fill_negatives:
+        negative_count = rois_per_image - positive_count
+    else:
+        negative_count = tf.cast(tf.cast(positive_count, tf.float32) / positive_ratio,
+                                 tf.int32) - positive_count
     negative = tf.random.shuffle(negative, seed=seed)[:negative_count]
 
     positive_rois = tf.gather(proposals, positive)

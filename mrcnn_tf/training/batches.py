@@ -5,7 +5,9 @@ Shuffled image ids (reshuffled every pass) and per-sample random seeds feed a pa
 anchor sampling, so with ``seed`` given the batches are reproducible; images without
 instances are dropped (as matterport's generator does), RPN targets are computed in
 TensorFlow, then the samples are batched and prefetched. An image that fails to load is
-logged with its id and skipped.
+logged with its id and skipped. The family's sample loader, image shape and anchors come
+from ``family_inputs`` (matterport's image_gt, or torchvision_inputs: normalized images padded
+to one square, pixel anchors of torchvision's AnchorGenerator).
 
 Element (B = batch size, G = MAX_GT_INSTANCES, A anchors, T = RPN_TRAIN_ANCHORS_PER_IMAGE):
 ``input_image`` float32 [B, H, W, 3], ``input_image_meta`` float32 [B, META],
@@ -15,25 +17,52 @@ Element (B = batch size, G = MAX_GT_INSTANCES, A anchors, T = RPN_TRAIN_ANCHORS_
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import numpy as np
 import tensorflow as tf
 
+from mrcnn_tf.modeling import torchvision_training
 from mrcnn_tf.modeling.training_model import gt_mask_shape
 from mrcnn_tf.ops.anchors import anchors_for_image_shape
 from mrcnn_tf.training.image_gt import load_image_gt, pad_instances
 from mrcnn_tf.training.rpn_targets import rpn_targets
+from mrcnn_tf.training.torchvision_inputs import load_image_gt_torchvision, training_anchors
 
 logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class FamilyInputs:
+    """What the pipeline needs from a model family: load(dataset, config, image_id,
+    augmentation=, rng=) -> sample dict (training.image_gt), the molded image shape
+    (H, W, 3), the stored gt mask shape (h, w), and the pixel anchors float32 [A, 4] (RPN
+    targets)."""
+
+    load: object
+    image_shape: tuple
+    mask_shape: tuple
+    pixel_anchors: np.ndarray
+
+
+def family_inputs(config) -> FamilyInputs:
+    if config.ARCHITECTURE == "matterport":
+        return FamilyInputs(load_image_gt, tuple(int(v) for v in config.IMAGE_SHAPE),
+                            gt_mask_shape(config),
+                            anchors_for_image_shape(config.IMAGE_SHAPE, config, normalized=False))
+    return FamilyInputs(load_image_gt_torchvision,
+                        torchvision_training.training_image_shape(config),
+                        torchvision_training.gt_mask_shape(config), training_anchors(config))
 
 
 class _Loader:
     """Loads padded samples; logs and skips images that fail, but stops the run when no image
     has loaded after a whole pass of failures."""
 
-    def __init__(self, dataset, config, augmentation, image_count):
+    def __init__(self, dataset, config, augmentation, image_count, family):
         self.dataset, self.config, self.augmentation = dataset, config, augmentation
+        self.family = family
         self.image_count = image_count
         self.loaded = 0
         self.failures_in_a_row = 0
@@ -42,8 +71,8 @@ class _Loader:
         config = self.config
         rng = np.random.default_rng(int(seed) % 2**63)
         try:
-            sample = load_image_gt(self.dataset, config, int(image_id),
-                                   augmentation=self.augmentation, rng=rng)
+            sample = self.family.load(self.dataset, config, int(image_id),
+                                      augmentation=self.augmentation, rng=rng)
         except Exception as err:  # a bad image must not stop a long run
             self.failures_in_a_row += 1
             logger.warning("image %d skipped: %s", int(image_id), err)
@@ -59,9 +88,9 @@ class _Loader:
 
     def _empty(self):
         config, g = self.config, self.config.MAX_GT_INSTANCES
-        return (np.zeros(config.IMAGE_SHAPE, np.float32),
+        return (np.zeros(self.family.image_shape, np.float32),
                 np.zeros([config.IMAGE_META_SIZE], np.float32), np.zeros([g], np.int32),
-                np.zeros([g, 4], np.float32), np.zeros(gt_mask_shape(config) + (g,), np.uint8),
+                np.zeros([g, 4], np.float32), np.zeros(self.family.mask_shape + (g,), np.uint8),
                 np.bool_(False))
 
 
@@ -72,12 +101,13 @@ def training_dataset(dataset, config, *, batch_size, augmentation=None, shuffle=
     image_ids = np.asarray(dataset.image_ids, dtype=np.int64)
     if image_ids.size == 0:
         raise ValueError("the dataset has no images; did you call prepare()?")
-    loader = _Loader(dataset, config, augmentation, len(image_ids))
+    family = family_inputs(config)
+    loader = _Loader(dataset, config, augmentation, len(image_ids), family)
     g = config.MAX_GT_INSTANCES
     out_types = (tf.float32, tf.float32, tf.int32, tf.float32, tf.uint8, tf.bool)
-    shapes = (list(config.IMAGE_SHAPE), [config.IMAGE_META_SIZE], [g], [g, 4],
-              list(gt_mask_shape(config)) + [g], [])
-    anchors = tf.constant(anchors_for_image_shape(config.IMAGE_SHAPE, config, normalized=False))
+    shapes = (list(family.image_shape), [config.IMAGE_META_SIZE], [g], [g, 4],
+              list(family.mask_shape) + [g], [])
+    anchors = tf.constant(family.pixel_anchors)
 
     def load(image_id, sample_seed):
         values = tf.numpy_function(loader, [image_id, sample_seed], out_types, stateful=True)

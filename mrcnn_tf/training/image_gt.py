@@ -73,7 +73,7 @@ def resize_sample(image, masks, config, rng):
     return resized, masks, window, scale
 
 
-def _check_sample(image_id, image, masks, class_ids):
+def check_sample(image_id, image, masks, class_ids):
     if masks.ndim != 3 or (masks.shape[-1] and masks.shape[:2] != image.shape[:2]):
         raise ValueError(f"image {image_id}: load_mask returned masks of shape {masks.shape}; "
                          f"expected [H, W, N] with H, W = {image.shape[:2]}")
@@ -93,7 +93,7 @@ def load_image_gt(dataset, config, image_id, *, augmentation=None, rng=None) -> 
     class_ids = np.asarray(class_ids, dtype=np.int32)
     if masks.shape[-1] == 0:
         masks = np.zeros(image.shape[:2] + (0,), dtype=bool)
-    _check_sample(image_id, image, masks, class_ids)
+    check_sample(image_id, image, masks, class_ids)
     original_shape = image.shape
     image, masks, window, scale = resize_sample(image, masks, config, rng)
     if augmentation is not None:

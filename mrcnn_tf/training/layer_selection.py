@@ -1,5 +1,12 @@
 """Which layers train: matterport's ``layers`` argument ("heads", "3+", "4+", "5+", "all" or a
-regular expression matched in full against layer names)."""
+regular expression matched in full against layer names), for each model family's names.
+
+matterport's ResNet stages res2-res5 are torchvision's ``backbone.body.layer1``-``layer4``, so
+"3+" trains layer2 and up (torchvision's default trainable_backbone_layers=3), and the heads are
+the FPN, the RPN and the ROI heads. torchvision v1's FrozenBatchNorm2d never trains, whatever
+``layers`` says (FROZEN); v2's BatchNorm trains as any layer (and updates its statistics only
+with TRAIN_BN, see training.trainer).
+"""
 from __future__ import annotations
 
 import re
@@ -14,11 +21,26 @@ LAYER_REGEX = {
     "5+": r"(res5.*)|(bn5.*)|" + _HEADS,
     "all": ".*",
 }
+_TV_HEADS = r"(backbone\.fpn\..*)|(rpn\..*)|(roi\_heads\..*)"
+TORCHVISION_LAYER_REGEX = {
+    "heads": _TV_HEADS,
+    "3+": r"(backbone\.body\.layer[234]\..*)|" + _TV_HEADS,
+    "4+": r"(backbone\.body\.layer[34]\..*)|" + _TV_HEADS,
+    "5+": r"(backbone\.body\.layer4\..*)|" + _TV_HEADS,
+    "all": ".*",
+}
+PRESETS = {"matterport": LAYER_REGEX, "torchvision_v1": TORCHVISION_LAYER_REGEX,
+           "torchvision_v2": TORCHVISION_LAYER_REGEX}
+# layers that never train: torchvision v1's FrozenBatchNorm2d (the backbone's norm layers)
+FROZEN = {"torchvision_v1": r"backbone\.body\.(bn1|layer\d\.\d+\.(bn\d|downsample\.1))"}
 
 
-def layers_regex(layers: str) -> str:
-    """The regular expression for a ``layers`` value (a preset name or a regex itself)."""
-    regex = LAYER_REGEX.get(layers, layers)
+def layers_regex(layers: str, architecture: str = "matterport") -> str:
+    """The regular expression for a ``layers`` value (a preset name of the architecture's, or
+    a regex itself)."""
+    if architecture not in PRESETS:
+        raise ValueError(f"architecture={architecture!r}: must be one of {', '.join(PRESETS)}")
+    regex = PRESETS[architecture].get(layers, layers)
     try:
         re.compile(regex)
     except (re.error, TypeError) as err:
@@ -27,19 +49,20 @@ def layers_regex(layers: str) -> str:
     return regex
 
 
-def layer_names(model, layers: str) -> list:
+def layer_names(model, layers: str, architecture: str = "matterport") -> list:
     """Names of the model's weighted top-level layers that ``layers`` selects, e.g. to start
     the heads afresh: ``load_weights(path, exclude=layer_names(model.keras_model, "heads"))``."""
-    regex = layers_regex(layers)
+    regex = layers_regex(layers, architecture)
     return [layer.name for layer in model.layers
             if layer.weights and re.fullmatch(regex, layer.name)]
 
 
-def set_trainable(model, layers: str) -> list:
-    """Make the weighted layers whose names match ``layers`` trainable and freeze the others;
-    nested models (rpn_model) are entered. Returns the names of the trainable layers.
-    Raises ValueError when nothing matches."""
-    regex = layers_regex(layers)
+def set_trainable(model, layers: str, architecture: str = "matterport") -> list:
+    """Make the weighted layers whose names match ``layers`` trainable and freeze the others
+    (and the architecture's FROZEN layers always); nested models (rpn_model) are entered.
+    Returns the names of the trainable layers. Raises ValueError when nothing matches."""
+    regex = layers_regex(layers, architecture)
+    frozen = FROZEN.get(architecture)
     trainable = []
 
     def visit(container):
@@ -50,7 +73,8 @@ def set_trainable(model, layers: str) -> list:
                 continue
             if not layer.weights:
                 continue
-            layer.trainable = bool(re.fullmatch(regex, layer.name))
+            layer.trainable = bool(re.fullmatch(regex, layer.name)) and not (
+                frozen and re.fullmatch(frozen, layer.name))
             if layer.trainable:
                 trainable.append(layer.name)
 

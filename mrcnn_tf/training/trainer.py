@@ -36,7 +36,9 @@ def compute_losses(batch, outputs) -> dict:
 class TrainingStep(keras.Model):
     """network: the model of modeling.training_model; anchors: float32 [A, 4] normalized
     anchors of the training image shape; loss_weights: {loss name: weight};
-    weight_decay: L2 factor; train_bn: config.TRAIN_BN.
+    weight_decay: L2 factor; train_bn: whether BatchNorm trains (config.TRAIN_BN, never for
+    torchvision v1's FrozenBatchNorm); losses: (batch, outputs) -> {loss name: scalar}, the
+    family's (compute_losses here, training.torchvision_losses.compute_losses).
 
     Keras 3 functional models pass the outer ``training`` flag to every layer, overriding the
     ``training=False`` the builders give BatchNorm; so unless train_bn is True the network is
@@ -44,9 +46,10 @@ class TrainingStep(keras.Model):
     else in the network depends on the flag)."""
 
     def __init__(self, network, anchors, *, loss_weights, weight_decay, train_bn=False,
-                 **kwargs):
+                 losses=compute_losses, **kwargs):
         super().__init__(**kwargs)
         self.network = network
+        self.compute_losses = losses
         self.train_bn = bool(train_bn)
         self._anchors = tf.constant(anchors, tf.float32)
         self.loss_weights = {name: float(loss_weights.get(name, 1.0)) for name in L.LOSS_NAMES}
@@ -68,7 +71,7 @@ class TrainingStep(keras.Model):
 
     def _total_loss(self, batch, training):
         outputs = self(batch, training=training)
-        values = compute_losses(batch, outputs)
+        values = self.compute_losses(batch, outputs)
         values["l2_loss"] = L.weight_decay_loss(self.network.trainable_weights, self.weight_decay)
         total = values["l2_loss"] + tf.add_n(
             [self.loss_weights[name] * values[name] for name in L.LOSS_NAMES])

@@ -13,6 +13,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from mrcnn_tf.modeling.torchvision_heads import CLASS_SPECIFIC_LAYERS
 from mrcnn_tf.weights.hdf5 import LoadReport
 
 IGNORED_LEAVES = ("num_batches_tracked",)
@@ -47,15 +48,53 @@ def layer_values(layer, tensors: dict) -> list | None:
     return values
 
 
-def load_state_dict(keras_model, tensors: dict, path="<state dict>") -> LoadReport:
-    """Set every weighted layer of a torchvision-family model from ``tensors``.
+def _check_class_count(layers: dict, tensors: dict, path, exclude) -> None:
+    """ValueError naming the class-specific layers when the file's class count is not the
+    model's and they are not all excluded."""
+    loading = [n for n in CLASS_SPECIFIC_LAYERS if n in layers and n not in exclude]
+    if not loading:
+        return
+    bad = []
+    for name in loading:
+        values = layer_values(layers[name], tensors)
+        if values is not None and tuple(layers[name].weights[0].shape) != np.shape(values[0]):
+            bad.append(name)
+    if bad:
+        from mrcnn_tf.weights.state_dict import torchvision_num_classes
 
-    Returns a LoadReport (loaded / missing layer names, unused state-dict keys). Raises
-    ValueError when a tensor's shape does not fit its layer, or when layers are missing.
+        model_classes = layers[CLASS_SPECIFIC_LAYERS[0]].weights[0].shape[-1]
+        raise ValueError(
+            f"{path}: the file has NUM_CLASSES={torchvision_num_classes(tensors)} but the model "
+            f"NUM_CLASSES={model_classes} (background included); the class-specific layers "
+            f"{', '.join(bad)} do not fit: to fine-tune on the model's classes pass "
+            f"exclude={list(CLASS_SPECIFIC_LAYERS)} (weights.torchvision_loader."
+            "CLASS_SPECIFIC_LAYERS; they start afresh), or build the model with the file's "
+            "NUM_CLASSES (MaskRCNN.from_weights)")
+
+
+def load_state_dict(keras_model, tensors: dict, path="<state dict>", *, exclude=None,
+                    strict=True) -> LoadReport:
+    """Set every weighted layer of a torchvision-family model (inference or training graph)
+    from ``tensors``.
+
+    exclude: layer names to leave as they are, e.g. CLASS_SPECIFIC_LAYERS to fine-tune a
+    91-class COCO file on other classes (those layers keep their fresh initialization).
+    strict (default): every model layer not excluded must be in the file.
+    Returns a LoadReport (loaded / excluded / missing layer names, unused state-dict keys).
+    Raises ValueError when exclude names a layer the model lacks, when the class count differs
+    and the class-specific layers are not excluded (naming them), when a tensor's shape does
+    not fit its layer, or (strict) when layers are missing.
     """
+    exclude = list(exclude or [])
+    layers = {layer.name: layer for layer in keras_model.layers if layer.weights}
+    unknown = [n for n in exclude if n not in layers]
+    if unknown:
+        raise ValueError(f"exclude names layers the model does not have: {unknown} "
+                         f"(the class-specific layers are {list(CLASS_SPECIFIC_LAYERS)})")
+    _check_class_count(layers, tensors, path, exclude)
     loaded, missing, used = [], [], set()
-    for layer in keras_model.layers:
-        if not layer.weights:
+    for layer in layers.values():
+        if layer.name in exclude:
             continue
         values = layer_values(layer, tensors)
         if values is None:
@@ -71,9 +110,10 @@ def load_state_dict(keras_model, tensors: dict, path="<state dict>") -> LoadRepo
         used.update(k for k in tensors if k.rsplit(".", 1)[0] == layer.name)
     unused = sorted(k for k in tensors if k not in used
                     and k.rsplit(".", 1)[-1] not in IGNORED_LEAVES)
-    report = LoadReport(path=str(path), loaded=loaded, excluded=[], missing=missing,
+    report = LoadReport(path=str(path), loaded=loaded,
+                        excluded=[n for n in exclude if n in layers], missing=missing,
                         unused=unused)
-    if missing:
+    if missing and strict:
         raise ValueError(f"{path}: no weights for {len(missing)} model layers, e.g. "
                          f"{', '.join(missing[:5])} (not a torchvision Mask R-CNN state dict "
                          "of this version?)")
@@ -105,9 +145,10 @@ def config_for_state_dict(tensors: dict, config_class=None, **overrides):
     return config_class(**{**fields, **overrides})
 
 
-def load_file(keras_model, path) -> LoadReport:
+def load_file(keras_model, path, *, exclude=None, strict=True) -> LoadReport:
     """Read a torchvision state-dict file (weights.state_dict.read_state_dict) into a
     torchvision-family model; see load_state_dict."""
     from mrcnn_tf.weights.state_dict import read_state_dict
 
-    return load_state_dict(keras_model, read_state_dict(path), path=path)
+    return load_state_dict(keras_model, read_state_dict(path), path=path, exclude=exclude,
+                           strict=strict)
