@@ -17,10 +17,19 @@ def _nonzero_rows(boxes):
     return tf.reduce_any(tf.not_equal(boxes, 0.0), axis=1)
 
 
-def _mask_targets(rois, gt_boxes, gt_masks, mask_shape, mini_mask):
+def _mask_targets(rois, gt_boxes, gt_masks, mask_shape, mini_mask, bin_centres=False):
     """Crop each ROI's assigned gt mask: rois/gt_boxes [K, 4], gt_masks [K, h, w] -> [K, S, S]
-    with values in {0, 1}. Mini masks cover their gt box, so ROIs are mapped into that box."""
+    with values in {0, 1}. Mini masks cover their gt box, so ROIs are mapped into that box.
+    crop_and_resize samples from edge to edge of the box; bin_centres samples the centre of each
+    of the S x S bins instead (torchvision's roi_align of the gt masks), by shrinking the box
+    half a bin on each side."""
     boxes = rois
+    if bin_centres:
+        y1, x1, y2, x2 = tf.split(rois, 4, axis=1)
+        half_h = 0.5 * (y2 - y1) / mask_shape[0]
+        half_w = 0.5 * (x2 - x1) / mask_shape[1]
+        rois = tf.concat([y1 + half_h, x1 + half_w, y2 - half_h, x2 - half_w], axis=1)
+        boxes = rois
     if mini_mask:
         y1, x1, y2, x2 = tf.split(rois, 4, axis=1)
         gy1, gx1, gy2, gx2 = tf.split(gt_boxes, 4, axis=1)
@@ -33,7 +42,8 @@ def _mask_targets(rois, gt_boxes, gt_masks, mask_shape, mini_mask):
 
 def detection_targets(proposals, gt_class_ids, gt_boxes, gt_masks, *, rois_per_image,
                       positive_ratio, bbox_std_dev, mask_shape, mini_mask, positive_iou=0.5,
-                      crowd_iou=0.001, fill_negatives=False, seed=None):
+                      crowd_iou=0.001, fill_negatives=False, mask_bin_centres=False,
+                      seed=None):
     """Sample ROIs of one image and their targets.
 
     proposals: float32 [P, 4]. gt_class_ids: int32 [G]. gt_boxes: float32 [G, 4].
@@ -43,7 +53,8 @@ def detection_targets(proposals, gt_class_ids, gt_boxes, gt_masks, *, rois_per_i
     rois_per_image * positive_ratio positives are kept at random, then negatives so that
     positives make up positive_ratio of the sample (matterport's rule), or, with
     fill_negatives, negatives up to rois_per_image in all (torchvision's
-    BalancedPositiveNegativeSampler).
+    BalancedPositiveNegativeSampler). mask_bin_centres: mask targets sampled at the centres
+    of their S x S bins (torchvision) rather than from edge to edge (matterport).
     Returns rois float32 [T, 4] (positives first), class_ids int32 [T], deltas float32 [T, 4]
     ((dy, dx, log(dh), log(dw)) / bbox_std_dev, zero for negatives), masks float32 [T, S, S]
     (zero for negatives); zero padded to T rows.
@@ -73,7 +84,7 @@ def detection_targets(proposals, gt_class_ids, gt_boxes, gt_masks, *, rois_per_i
     class_ids = tf.gather(gt_class_ids, assignment)
     deltas = box_deltas_graph(positive_rois, roi_gt_boxes) / tf.constant(bbox_std_dev, tf.float32)
     masks = _mask_targets(positive_rois, roi_gt_boxes, tf.gather(gt_masks, assignment),
-                          mask_shape, mini_mask)
+                          mask_shape, mini_mask, mask_bin_centres)
 
     rois = tf.concat([positive_rois, tf.gather(proposals, negative)], axis=0)
     pad = tf.maximum(rois_per_image - tf.shape(rois)[0], 0)

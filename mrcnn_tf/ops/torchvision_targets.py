@@ -9,7 +9,7 @@ the BoxCoder weights (wx, wy, ww, wh) = 1 / BBOX_STD_DEV: the layout the box pre
 
 The sampling is the shared one (ops.detection_targets) with torchvision's rules: the gt boxes
 join the proposals (``add_gt_proposals``), a proposal is foreground at IoU >= 0.5, and
-negatives fill the sample up to T. Box deltas and IoUs do not change when all boxes are
+negatives fill the sample up to T, mask targets are sampled at their bins' centres. Box deltas and IoUs do not change when all boxes are
 scaled per axis, so the shared op runs on boxes divided by (H - 1, W - 1) (the coordinates
 its mask crop, tf.image.crop_and_resize, reads) and the ROIs are scaled back.
 """
@@ -62,5 +62,5 @@ def roi_targets_torchvision(proposals, gt_class_ids, gt_boxes, gt_masks, image_h
         candidates / scale, gt_class_ids, tf.cast(gt_boxes, tf.float32) / scale, gt_masks,
         rois_per_image=rois_per_image, positive_ratio=positive_ratio,
         bbox_std_dev=bbox_std_dev, mask_shape=mask_shape, mini_mask=mini_mask,
-        fill_negatives=True, seed=seed)
+        fill_negatives=True, mask_bin_centres=True, seed=seed)
     return rois * scale, class_ids, swap_delta_order(deltas), masks
