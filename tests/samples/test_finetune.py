@@ -2,7 +2,9 @@
 
 Tiny on purpose (64x64 shapes, 2 steps an epoch, heads then all layers): it proves the
 sample runs, writes matterport-layout checkpoints and prints COCO AP, not that it learns
-(tests/training/test_train.py does that).
+(tests/training/test_train.py and test_torchvision_training.py do that). Both families: a
+matterport HDF5 file, and a local torchvision state dict (.npz) that picks the torchvision
+family (never a download).
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import subprocess
 import sys
 
 import cv2
+import h5py
 import numpy as np
 
 from mrcnn_tf.ops.boxes import extract_bboxes
@@ -42,11 +45,11 @@ def _coco_files(folder, count, seed):
     return path
 
 
-def test_finetune_sample_trains_checkpoints_and_scores(tmp_path, r50_weights):
+def _run_sample(tmp_path, weights):
     train_json = _coco_files(tmp_path / "train", 3, seed=0)
     val_json = _coco_files(tmp_path / "val", 2, seed=1)
     command = [sys.executable, str(REPO / "samples" / "finetune.py"), "--name", "tiny",
-               "--weights", str(r50_weights), "--image-dim", "64",
+               "--weights", str(weights), "--image-dim", "64",
                "--train-annotations", str(train_json), "--train-images", str(tmp_path / "train"),
                "--val-annotations", str(val_json), "--val-images", str(tmp_path / "val"),
                "--steps-per-epoch", "2", "--validation-steps", "1", "--head-epochs", "1",
@@ -62,3 +65,19 @@ def test_finetune_sample_trains_checkpoints_and_scores(tmp_path, r50_weights):
               if v.replace(".", "").replace("-", "").isdigit()]
     assert len(values) == 4 and all(-1 <= v <= 1 for v in values), line
     assert np.isfinite(values).all()
+    return sorted((tmp_path / "logs").glob("tiny*/*.h5"))
+
+
+def test_finetune_sample_trains_checkpoints_and_scores(tmp_path, r50_weights):
+    _run_sample(tmp_path, r50_weights)
+
+
+def test_finetune_sample_with_torchvision_weights(tmp_path, tv_v2_weights):
+    checkpoints = _run_sample(tmp_path, tv_v2_weights)
+    # the checkpoint is the torchvision v2 family's, for the annotations' 4 classes (+ bg)
+    with h5py.File(checkpoints[-1], "r") as f:
+        names = [n.decode() for n in f.attrs["layer_names"]]
+        assert "roi_heads.box_head.0.0" in names  # v2's convolutional box head
+        group = f["roi_heads.box_predictor.cls_score"]
+        kernel = [group[n][()] for n in group.attrs["weight_names"] if b"kernel" in n][0]
+    assert kernel.shape == (1024, 4)
