@@ -58,7 +58,9 @@ class MaskRCNN:
         (default Config) or from config_overrides (see weights.info.config_from_weights).
         A torchvision ``maskrcnn_resnet50_fpn`` / ``_v2`` state dict (.pth, .npz,
         .safetensors) builds the torchvision family instead: ARCHITECTURE and NUM_CLASSES
-        from its keys, other fields TorchvisionConfig's (e.g. DETECTION_MIN_CONFIDENCE 0.05).
+        from its keys, other fields TorchvisionConfig's (e.g. DETECTION_MIN_CONFIDENCE 0.05);
+        so does an HDF5 checkpoint written by that family's training (ARCHITECTURE and
+        NUM_CLASSES from its layers; give the sizes it was trained at, e.g. IMAGE_MAX_DIM).
         Raises ValueError for an unknown or bad Config field, a file that does not tell its
         backbone or class count, or weights that do not fit the model; OSError when the file
         cannot be read.
@@ -75,6 +77,15 @@ class MaskRCNN:
                 tensors, None if config_class is Config else config_class, **config_overrides)
             model = cls(mode="inference", config=config)
             torchvision_loader.load_state_dict(model.keras_model, tensors, path=path)
+            return model
+        checkpoint = torchvision_loader.checkpoint_fields(path)
+        if checkpoint is not None:  # written by the torchvision family's training
+            from mrcnn_tf.config import TorchvisionConfig
+
+            config_class = TorchvisionConfig if config_class is Config else config_class
+            model = cls(mode="inference", config=config_class(**{**checkpoint,
+                                                                 **config_overrides}))
+            model.load_weights(path)
             return model
         from mrcnn_tf.weights.info import config_from_weights
 

@@ -145,6 +145,30 @@ def config_for_state_dict(tensors: dict, config_class=None, **overrides):
     return config_class(**{**fields, **overrides})
 
 
+def checkpoint_fields(path) -> dict | None:
+    """{"ARCHITECTURE", "NUM_CLASSES"} of an HDF5 checkpoint written by the torchvision
+    family's training (its layers carry the state-dict names), read from its layer names and
+    class-score kernel; None for any other file (matterport's HDF5, state dicts)."""
+    from mrcnn_tf.weights.formats import KERAS_H5, file_kind
+    from mrcnn_tf.weights.h5file import decode_names, open_weights_file
+
+    if file_kind(path) != KERAS_H5:
+        return None
+    f, root = open_weights_file(path)
+    with f:
+        layers = decode_names(root.attrs["layer_names"])
+        if "backbone.body.conv1" not in layers:
+            return None
+        fields = {"ARCHITECTURE": ARCHITECTURE_BY_VERSION[
+            "v2" if "roi_heads.box_head.0.0" in layers else "v1"]}
+        name = CLASS_SPECIFIC_LAYERS[0]
+        if name in root:
+            for weight in decode_names(root[name].attrs.get("weight_names", [])):
+                if "kernel" in weight:
+                    fields["NUM_CLASSES"] = int(root[name][weight].shape[-1])
+    return fields
+
+
 def load_file(keras_model, path, *, exclude=None, strict=True) -> LoadReport:
     """Read a torchvision state-dict file (weights.state_dict.read_state_dict) into a
     torchvision-family model; see load_state_dict."""

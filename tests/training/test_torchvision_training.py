@@ -129,6 +129,12 @@ def test_fine_tune_steps_checkpoint_load_into_inference_and_detect(tv_v1_weights
         for a, b in zip(inference.keras_model.get_layer(name).get_weights(),
                         model.keras_model.get_layer(name).get_weights()):
             np.testing.assert_array_equal(a, b)
+    rebuilt = mrcnn_tf.MaskRCNN.from_weights(model.last_checkpoint, IMAGE_MIN_DIM=128,
+                                             IMAGE_MAX_DIM=128)
+    assert (rebuilt.config.ARCHITECTURE, rebuilt.config.NUM_CLASSES) == ("torchvision_v1", 4)
+    np.testing.assert_array_equal(
+        rebuilt.keras_model.get_layer("roi_heads.box_predictor.bbox_pred").get_weights()[0],
+        model.keras_model.get_layer("roi_heads.box_predictor.bbox_pred").get_weights()[0])
     image = dataset.load_image(0)
     result = inference.detect([image])[0]
     assert len(result["class_ids"]) > 0
@@ -149,17 +155,17 @@ def test_v2_batch_norm_follows_train_bn(tv_v2_weights, tmp_path):
 
 
 def test_loss_falls_on_one_repeated_image(tv_v1_weights, tmp_path):
-    """Overfit check: the heads fine-tuned on one image, 4 epochs of 6 steps. (The test
-    weights' mask head is badly scaled, so the mask loss starts high: ~5-8, falling slowly.)
-    A run gave losses 13.3, 9.0, 8.7, 7.6 per epoch; class loss 2.6 -> 0.23."""
+    """Overfit check: the heads fine-tuned on one image with Adam, 4 epochs of 6 steps. (The
+    test weights' mask head is badly scaled, so the mask loss starts high, ~5.) Two runs gave
+    epoch losses 8.3, 4.7, 3.6, 3.1 and 7.9, 3.9, 3.1, 2.0."""
     config = tiny_config("torchvision_v1", STEPS_PER_EPOCH=6)
     model = mrcnn_tf.MaskRCNN(mode="training", config=config, model_dir=tmp_path)
     model.load_weights(tv_v1_weights, exclude=CLASS_SPECIFIC_LAYERS)
     keras.utils.set_random_seed(0)
-    history = model.train(shapes_dataset(1, 128, 128, seed=2), None, learning_rate=0.005,
-                          epochs=4, layers="heads", verbose=0, seed=0)
-    losses = history.history["loss"]
-    assert np.all(np.isfinite(losses))
-    assert losses[-1] < 0.75 * losses[0], losses
-    assert history.history["mrcnn_class_loss"][-1] < 0.5 * history.history["mrcnn_class_loss"][0]
-    assert history.history["mrcnn_mask_loss"][-1] < history.history["mrcnn_mask_loss"][0]
+    history = model.train(shapes_dataset(1, 128, 128, seed=2), None, learning_rate=1e-4,
+                          epochs=4, layers="heads", verbose=0, seed=0, optimizer="adam")
+    losses = history.history
+    assert np.all(np.isfinite(losses["loss"]))
+    assert losses["loss"][-1] < 0.6 * losses["loss"][0], losses
+    assert losses["rpn_class_loss"][-1] < 0.5 * losses["rpn_class_loss"][0], losses
+    assert losses["mrcnn_mask_loss"][-1] < losses["mrcnn_mask_loss"][0], losses
