@@ -1,4 +1,5 @@
-"""TorchvisionDetectionTargets: the thin Keras layer over ops.torchvision_targets (training only)."""
+"""TorchvisionDetectionTargets: the thin Keras layer over ops.torchvision_targets (training
+only)."""
 from __future__ import annotations
 
 import keras

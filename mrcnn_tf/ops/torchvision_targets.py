@@ -9,9 +9,10 @@ the BoxCoder weights (wx, wy, ww, wh) = 1 / BBOX_STD_DEV: the layout the box pre
 
 The sampling is the shared one (ops.detection_targets) with torchvision's rules: the gt boxes
 join the proposals (``add_gt_proposals``), a proposal is foreground at IoU >= 0.5, and
-negatives fill the sample up to T, mask targets are sampled at their bins' centres. Box deltas and IoUs do not change when all boxes are
-scaled per axis, so the shared op runs on boxes divided by (H - 1, W - 1) (the coordinates
-its mask crop, tf.image.crop_and_resize, reads) and the ROIs are scaled back.
+negatives fill the sample up to T, mask targets are sampled at their bins' centres. Box
+deltas and IoUs do not change when all boxes are scaled per axis, so the shared op runs on
+boxes divided by (H - 1, W - 1) (the coordinates its mask crop, tf.image.crop_and_resize,
+reads) and the ROIs are scaled back.
 """
 from __future__ import annotations
 
