@@ -184,10 +184,6 @@ class Config:
     # COMPUTE_DTYPE too; their class logits, box deltas and mask sigmoids stay float32.
     # False (default): the heads run in float32 whatever COMPUTE_DTYPE is.
     LOW_PRECISION_HEADS = False
-    # True: at inference, each BatchNorm after a convolution is folded into that convolution's
-    # kernel and bias when weights load (one pass over the activations fewer; equal up to float
-    # rounding, not to the bit). Such a model cannot save matterport-layout weights.
-    FOLD_BATCH_NORM = False
 
     def __init__(self, **overrides):
         valid = self.field_names()
@@ -274,10 +270,6 @@ class Config:
             fail("LOW_PRECISION_HEADS", "must be True or False")
         if torchvision and self.LOW_PRECISION_HEADS:
             fail("LOW_PRECISION_HEADS", "the torchvision architectures run their heads in float32")
-        if not isinstance(self.FOLD_BATCH_NORM, (bool, np.bool_)):
-            fail("FOLD_BATCH_NORM", "must be True or False")
-        if torchvision and self.FOLD_BATCH_NORM:
-            fail("FOLD_BATCH_NORM", "is for the matterport architecture")
         if torchvision and self.RESIZE_LIBRARY != "skimage":
             fail("RESIZE_LIBRARY", "the torchvision architectures resize as torchvision does")
         if self.IMAGE_RESIZE_MODE == "square" and self.IMAGE_MAX_DIM % 64:

@@ -8,10 +8,6 @@ borderline ROIs. The fused kernel reproduces matterport's numbers, and TensorFlo
 optimizer can fold it into the preceding convolution as it does for matterport's graph.
 Training mode (batch statistics) keeps Keras's own path. Same weights, names and config as
 BatchNormalization, so matterport's HDF5 files load unchanged.
-
-``folded_into``: the name of the convolution before it that carries its affine map
-(Config.FOLD_BATCH_NORM, see modeling.batch_norm_folding); inference mode then passes inputs
-through unchanged.
 """
 from __future__ import annotations
 
@@ -22,19 +18,9 @@ import tensorflow as tf
 @keras.saving.register_keras_serializable(package="mrcnn_tf")
 class FusedBatchNorm(keras.layers.BatchNormalization):
     """BatchNormalization over the last axis of NHWC inputs [B, H, W, C]; inference mode runs
-    ``tf.raw_ops.FusedBatchNormV3`` (float32 statistics; float32, bfloat16 or float16 input),
-    or nothing when folded into the convolution named ``folded_into``."""
-
-    def __init__(self, *args, folded_into=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.folded_into = folded_into
-
-    def get_config(self):
-        return {**super().get_config(), "folded_into": self.folded_into}
+    ``tf.raw_ops.FusedBatchNormV3`` (float32 statistics; float32, bfloat16 or float16 input)."""
 
     def call(self, inputs, training=None, mask=None):
-        if self.folded_into:
-            return inputs
         fusable = (len(inputs.shape) == 4 and self.axis in (-1, 3) and self.scale
                    and self.center and mask is None)
         if (training and self.trainable) or not fusable:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import keras
 
 from mrcnn_tf.layers import DetectionLayer
-from mrcnn_tf.modeling.batch_norm_folding import mark_folded
 from mrcnn_tf.modeling.heads import classifier_head, mask_head
 from mrcnn_tf.modeling.region_proposals import region_proposals
 
@@ -26,8 +25,7 @@ def build_inference_model(config) -> keras.Model:
     the heads' convolutions when config.LOW_PRECISION_HEADS; proposals, ROIAlign, the heads'
     output layers and detection run in float32. BatchNorm uses its moving statistics
     whatever config.TRAIN_BN says (that field is for training; matterport's True would use
-    each input's own statistics even when predicting). config.FOLD_BATCH_NORM: BatchNorm
-    after a convolution is folded into it when weights load (modeling.batch_norm_folding).
+    each input's own statistics even when predicting).
     """
     heads_dtype = config.COMPUTE_DTYPE if config.LOW_PRECISION_HEADS else "float32"
     image = keras.Input(shape=(None, None, config.IMAGE_CHANNEL_COUNT), name="input_image")
@@ -56,9 +54,6 @@ def build_inference_model(config) -> keras.Model:
                            pool_size=config.MASK_POOL_SIZE, num_classes=config.NUM_CLASSES,
                            valid=is_detection, train_bn=False, compute_dtype=heads_dtype)
 
-    model = keras.Model([image, image_meta, anchors],
-                        [detections, mrcnn_class, mrcnn_bbox, mrcnn_mask, rpn_rois,
-                         stages.rpn_class, stages.rpn_bbox], name="mask_rcnn")
-    if config.FOLD_BATCH_NORM:
-        mark_folded(model)
-    return model
+    return keras.Model([image, image_meta, anchors],
+                       [detections, mrcnn_class, mrcnn_bbox, mrcnn_mask, rpn_rois,
+                        stages.rpn_class, stages.rpn_bbox], name="mask_rcnn")

@@ -15,7 +15,6 @@ import h5py
 import keras
 import numpy as np
 
-from mrcnn_tf.modeling import batch_norm_folding
 from mrcnn_tf.weights import compatible
 from mrcnn_tf.weights.compatible import CLASS_SPECIFIC_LAYERS  # noqa: F401 (public here too)
 from mrcnn_tf.weights.formats import file_kind
@@ -79,8 +78,7 @@ def load_weights(model, path, *, exclude=None, strict=True) -> LoadReport:
     ResNet-50 layers from the ResNet-101 COCO file) and reports the rest.
     Always raises ValueError for a file that is not matterport's layout (e.g. a torchvision
     ``.pth``), when nothing matches or a shape differs; checks that every assigned variable
-    holds the file's values afterwards (a model built with Config.FOLD_BATCH_NORM: the folded
-    values, see modeling.batch_norm_folding). Returns a LoadReport.
+    holds the file's values afterwards. Returns a LoadReport.
     """
     exclude = list(exclude or [])
     layers = _model_layers(model)
@@ -122,7 +120,6 @@ def load_weights(model, path, *, exclude=None, strict=True) -> LoadReport:
                 raise ValueError(f"layer {name!r} weight {weight_name!r}: the file has shape "
                                  f"{value.shape}, the model {tuple(var.shape)}{hint}")
             assignments.append((var, value))
-    assignments = batch_norm_folding.fold_assignments(model, assignments)
     for var, value in assignments:
         var.assign(value)
     for var, value in assignments:
@@ -139,10 +136,6 @@ def load_weights(model, path, *, exclude=None, strict=True) -> LoadReport:
 
 def save_weights(model, path) -> None:
     """Write the model's weights in the Keras 2 layout that load_weights (and matterport) read."""
-    if batch_norm_folding.is_folded(model):
-        raise ValueError("this model folds BatchNorm into its convolutions "
-                         "(Config.FOLD_BATCH_NORM): its weights are not matterport's; save them "
-                         "from a model built without FOLD_BATCH_NORM")
     layers = _model_layers(model)
     with h5py.File(os.fspath(path), "w") as f:
         f.attrs["layer_names"] = np.array([n.encode() for n in layers], dtype="S")
