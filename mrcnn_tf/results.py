@@ -21,7 +21,7 @@ import warnings
 import numpy as np
 
 from mrcnn_tf.class_names import COCO_CATEGORY_IDS, COCO_CLASS_NAMES
-from mrcnn_tf.ops.box_formats import check_box_format, convert_boxes_array
+from mrcnn_tf.ops.box_formats import NORMALIZED_FORMATS, check_box_format, convert_boxes_array
 from mrcnn_tf.ops.label_maps import box_masks, paint_label_map
 
 RESULT_KEYS = ("rois", "class_ids", "scores", "masks")
@@ -98,7 +98,8 @@ def convert_boxes(result, box_format: str, *, image_shape=None) -> dict:
     box_format: one of ops.box_formats.BOX_FORMATS: "yxyx" (y1, x1, y2, x2), "xyxy"
     (x1, y1, x2, y2), "xywh" (x, y, w, h; COCO), all int32 pixels with y2/x2 exclusive, or
     "cxcywh_normalized" (bx, by, bw, bh) float32: centre and size as fractions of the image's
-    width (bx, bw) and height (by, bh). image_shape: (H, W, ...), needed for the normalized
+    width (bx, bw) and height (by, bh), or "bxbybhbw" the same in the order (bx, by, bh, bw).
+    image_shape: (H, W, ...), needed for the normalized
     format when the result has no masks (else the masks' size). ``rois`` and the other keys
     are the input's, unchanged (the dict is new, its arrays shared). ValueError naming the
     valid formats for an unknown one.
@@ -108,7 +109,7 @@ def convert_boxes(result, box_format: str, *, image_shape=None) -> dict:
     if image_shape is None and "masks" in checked:
         image_shape = checked["masks"].shape
     boxes = convert_boxes_array(checked["rois"], "yxyx", box_format, image_shape)
-    boxes = boxes.astype(np.float32 if box_format == "cxcywh_normalized" else np.int32)
+    boxes = boxes.astype(np.float32 if box_format in NORMALIZED_FORMATS else np.int32)
     return {**result, "boxes": boxes, "box_format": box_format}
 
 

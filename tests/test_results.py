@@ -170,12 +170,14 @@ def test_convert_boxes_adds_boxes_in_each_format_and_keeps_rois(result):
     expected = {"yxyx": [y1, x1, y2, x2], "xyxy": [x1, y1, x2, y2],
                 "xywh": [x1, y1, x2 - x1, y2 - y1],
                 "cxcywh_normalized": [(x1 + x2) / 2 / W, (y1 + y2) / 2 / H, (x2 - x1) / W,
-                                      (y2 - y1) / H]}
+                                      (y2 - y1) / H],
+                "bxbybhbw": [(x1 + x2) / 2 / W, (y1 + y2) / 2 / H, (y2 - y1) / H,
+                             (x2 - x1) / W]}
     for box_format, first in expected.items():
         out = results.convert_boxes(result, box_format)
         assert out["box_format"] == box_format and out["rois"] is result["rois"]
         assert out["boxes"].shape == (3, 4)
-        assert out["boxes"].dtype == (np.float32 if box_format == "cxcywh_normalized"
+        assert out["boxes"].dtype == (np.float32 if box_format.startswith(("cx", "bx"))
                                       else np.int32)
         np.testing.assert_allclose(out["boxes"][0], first, rtol=1e-6)
         assert "boxes" not in result  # a copy

@@ -1,4 +1,4 @@
-"""Box formats at the API's edges, in numpy: one converter between four layouts.
+"""Box formats at the API's edges, in numpy: one converter between five layouts.
 
 Shape shorthand: ``[..., 4]`` any number of leading axes (one box ``[4]``, N boxes
 ``[N, 4]``, ...). Pixel formats treat y2/x2 as exclusive, so a box's width is ``x2 - x1``:
@@ -8,19 +8,22 @@ Shape shorthand: ``[..., 4]`` any number of leading axes (one box ``[4]``, N box
     "xywh"               (x, y, w, h) pixels: COCO's bbox, (x, y) the top-left corner
     "cxcywh_normalized"  (bx, by, bw, bh): centre x, centre y, width, height as fractions of
                          the image's width (bx, bw) and height (by, bh), YOLO's order
+    "bxbybhbw"           (bx, by, bh, bw): the same fractions in the order of the founding
+                         document's (and Andrew Ng's course's) y = (pc, bx, by, bh, bw, ...)
 
 Worked example, a 200 x 100 (W x H) image and the box covering columns 20-59, rows 10-29:
 yxyx (10, 20, 30, 60); xyxy (20, 10, 60, 30); xywh (20, 10, 40, 20);
 cxcywh_normalized (0.2, 0.2, 0.2, 0.2) = centre (40, 20) / (200, 100), size (40, 20) / (200, 100).
-The whole image is (0.5, 0.5, 1, 1). This is the continuous convention (pixel edges), not
+A 40 x 30 (w x h) box at the same centre: cxcywh_normalized (0.2, 0.2, 0.2, 0.3), bxbybhbw
+(0.2, 0.2, 0.3, 0.2). The whole image is (0.5, 0.5, 1, 1). This is the continuous convention (pixel edges), not
 ``ops.boxes.norm_boxes``' (H - 1, W - 1) scaling, which is internal to the model.
 """
 from __future__ import annotations
 
 import numpy as np
 
-BOX_FORMATS = ("yxyx", "xyxy", "xywh", "cxcywh_normalized")
-NORMALIZED = "cxcywh_normalized"
+BOX_FORMATS = ("yxyx", "xyxy", "xywh", "cxcywh_normalized", "bxbybhbw")
+NORMALIZED_FORMATS = ("cxcywh_normalized", "bxbybhbw")  # fractions of the image, float
 
 
 def check_box_format(box_format, name: str = "box_format") -> str:
@@ -50,6 +53,8 @@ def _to_yxyx(boxes, source, size):
         return b, a, d, c
     if source == "xywh":
         return b, a, b + d, a + c
+    if source == "bxbybhbw":
+        c, d = d, c
     height, width = size  # (bx, by, bw, bh) fractions
     return ((b - d / 2) * height, (a - c / 2) * width, (b + d / 2) * height,
             (a + c / 2) * width)
@@ -63,16 +68,17 @@ def _from_yxyx(y1, x1, y2, x2, target, size):
     if target == "xywh":
         return x1, y1, x2 - x1, y2 - y1
     height, width = size
-    return ((x1 + x2) / 2 / width, (y1 + y2) / 2 / height, (x2 - x1) / width,
-            (y2 - y1) / height)
+    bx, by = (x1 + x2) / 2 / width, (y1 + y2) / 2 / height
+    bw, bh = (x2 - x1) / width, (y2 - y1) / height
+    return (bx, by, bh, bw) if target == "bxbybhbw" else (bx, by, bw, bh)
 
 
 def convert_boxes_array(boxes, source: str, target: str, image_shape=None) -> np.ndarray:
     """Boxes [..., 4] from one format of BOX_FORMATS to another (see the module docstring).
 
     image_shape: (height, width, ...) of the image the boxes belong to; needed only when
-    source or target is "cxcywh_normalized". Between pixel formats the dtype is kept (int32
-    stays int32, nothing is rounded); to or from "cxcywh_normalized" the result is float64,
+    source or target is normalized (NORMALIZED_FORMATS). Between pixel formats the dtype is
+    kept (int32 stays int32, nothing is rounded); to or from a normalized one it is float64,
     not rounded (np.rint it for whole pixels). Returns a new array of the input's shape.
     Raises ValueError for an unknown format, a last axis that is not 4, or a missing
     image_shape.
@@ -83,7 +89,7 @@ def convert_boxes_array(boxes, source: str, target: str, image_shape=None) -> np
     if boxes.ndim == 0 or boxes.shape[-1] != 4:
         raise ValueError(f"boxes: expected shape [..., 4], got {boxes.shape}")
     size = None
-    if NORMALIZED in (source, target):
+    if source in NORMALIZED_FORMATS or target in NORMALIZED_FORMATS:
         size = _image_size(image_shape, source, target)
         boxes = boxes.astype(np.float64)
     elif not np.issubdtype(boxes.dtype, np.number):

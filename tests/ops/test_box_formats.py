@@ -15,6 +15,7 @@ WORKED = {
     "xyxy": [[20, 10, 60, 30], [0, 0, 200, 100]],
     "xywh": [[20, 10, 40, 20], [0, 0, 200, 100]],
     "cxcywh_normalized": [[0.2, 0.2, 0.2, 0.2], [0.5, 0.5, 1.0, 1.0]],
+    "bxbybhbw": [[0.2, 0.2, 0.2, 0.2], [0.5, 0.5, 1.0, 1.0]],
 }
 
 
@@ -29,6 +30,14 @@ def test_normalized_centre_and_size_by_hand():
     # centre (65, 48) -> (0.325, 0.48); size (30, 16) -> (0.15, 0.16)
     out = convert_boxes_array([40, 50, 56, 80], "yxyx", "cxcywh_normalized", IMAGE)
     np.testing.assert_allclose(out, [0.325, 0.48, 0.15, 0.16], atol=1e-12)
+
+
+def test_the_founding_documents_order_puts_height_before_width():
+    # the 30 x 16 (w x h) box of the test above: (bx, by, bh, bw) = (0.325, 0.48, 0.16, 0.15)
+    out = convert_boxes_array([40, 50, 56, 80], "yxyx", "bxbybhbw", IMAGE)
+    np.testing.assert_allclose(out, [0.325, 0.48, 0.16, 0.15], atol=1e-12)
+    np.testing.assert_allclose(convert_boxes_array(out, "bxbybhbw", "yxyx", IMAGE),
+                               [40, 50, 56, 80], atol=1e-9)
 
 
 @pytest.mark.parametrize("source,target", list(itertools.permutations(BOX_FORMATS, 2)))
@@ -63,7 +72,7 @@ def test_any_leading_shape_and_the_input_is_not_modified():
 
 
 def test_errors_name_the_valid_formats_and_the_problem():
-    with pytest.raises(ValueError, match="target='yolo'.*yxyx, xyxy, xywh, cxcywh_normalized"):
+    with pytest.raises(ValueError, match="target='yolo'.*yxyx, xyxy, xywh, cxcywh_normalized, bxbybhbw"):
         convert_boxes_array([[0, 0, 1, 1]], "yxyx", "yolo")
     with pytest.raises(ValueError, match="image_shape"):
         convert_boxes_array([[0, 0, 1, 1]], "yxyx", "cxcywh_normalized")
