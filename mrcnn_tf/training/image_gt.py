@@ -73,7 +73,7 @@ def resize_sample(image, masks, config, rng):
     return resized, masks, window, scale
 
 
-def check_sample(image_id, image, masks, class_ids):
+def _check_sample(image_id, image, masks, class_ids):
     if masks.ndim != 3 or (masks.shape[-1] and masks.shape[:2] != image.shape[:2]):
         raise ValueError(f"image {image_id}: load_mask returned masks of shape {masks.shape}; "
                          f"expected [H, W, N] with H, W = {image.shape[:2]}")
@@ -82,18 +82,25 @@ def check_sample(image_id, image, masks, class_ids):
                          f"{len(class_ids)} class ids")
 
 
-def load_image_gt(dataset, config, image_id, *, augmentation=None, rng=None) -> dict:
-    """One sample, unpadded: {"image" float32 [H, W, 3] mean-subtracted, "image_meta" float32
-    [META_SIZE], "class_ids" int32 [N] (< 0 crowd), "boxes" int32 [N, 4] pixels, "masks" bool
-    [h, w, N] (mini masks when config.USE_MINI_MASK)}."""
-    rng = rng if rng is not None else np.random.default_rng()
+def load_instances(dataset, image_id) -> tuple:
+    """(image [H, W, 3], masks bool [H, W, N], class_ids int32 [N]) of one dataset image,
+    checked (ValueError naming the image)."""
     image = dataset.load_image(image_id)
     masks, class_ids = dataset.load_mask(image_id)
     masks = np.asarray(masks, dtype=bool)
     class_ids = np.asarray(class_ids, dtype=np.int32)
     if masks.shape[-1] == 0:
         masks = np.zeros(image.shape[:2] + (0,), dtype=bool)
-    check_sample(image_id, image, masks, class_ids)
+    _check_sample(image_id, image, masks, class_ids)
+    return image, masks, class_ids
+
+
+def load_image_gt(dataset, config, image_id, *, augmentation=None, rng=None) -> dict:
+    """One sample, unpadded: {"image" float32 [H, W, 3] mean-subtracted, "image_meta" float32
+    [META_SIZE], "class_ids" int32 [N] (< 0 crowd), "boxes" int32 [N, 4] pixels, "masks" bool
+    [h, w, N] (mini masks when config.USE_MINI_MASK)}."""
+    rng = rng if rng is not None else np.random.default_rng()
+    image, masks, class_ids = load_instances(dataset, image_id)
     original_shape = image.shape
     image, masks, window, scale = resize_sample(image, masks, config, rng)
     if augmentation is not None:

@@ -17,7 +17,7 @@ from mrcnn_tf.ops.boxes import extract_bboxes
 from mrcnn_tf.ops.image_meta import compose_image_meta
 from mrcnn_tf.ops.torchvision_anchors import anchors_for_padded_shape
 from mrcnn_tf.ops.torchvision_resize import resize_bilinear, resized_shape
-from mrcnn_tf.training.image_gt import check_sample, minimize_masks, resize_masks_nearest
+from mrcnn_tf.training.image_gt import load_instances, minimize_masks, resize_masks_nearest
 
 
 def training_anchors(config) -> np.ndarray:
@@ -40,13 +40,7 @@ def load_image_gt_torchvision(dataset, config, image_id, *, augmentation=None,
     float32 [META_SIZE], "class_ids" int32 [N] (< 0 crowd), "boxes" int32 [N, 4] pixels,
     "masks" bool [h, w, N] (mini masks when config.USE_MINI_MASK, else S x S)}."""
     rng = rng if rng is not None else np.random.default_rng()
-    image = dataset.load_image(image_id)
-    masks, class_ids = dataset.load_mask(image_id)
-    masks = np.asarray(masks, dtype=bool)
-    class_ids = np.asarray(class_ids, dtype=np.int32)
-    if masks.shape[-1] == 0:
-        masks = np.zeros(image.shape[:2] + (0,), dtype=bool)
-    check_sample(image_id, image, masks, class_ids)
+    image, masks, class_ids = load_instances(dataset, image_id)
     if augmentation is not None:
         image, masks = augmentation(image, masks, rng)
     original_shape = image.shape
