@@ -25,6 +25,30 @@ from mrcnn_tf.ops.torchvision_boxes import delta_weights_from_std
 VERSIONS = {"torchvision_v1": "v1", "torchvision_v2": "v2"}
 
 
+def region_proposals_torchvision(image, image_meta, anchors, config, *, proposal_count,
+                                 compute_dtype="float32"):
+    """The stages both graphs share: ResNet-50 body -> FPN -> RPN head -> proposals.
+
+    image [B, H, W, 3] normalized, image_meta [B, META], anchors [B, A, 4] pixels.
+    Returns (p_maps [P2..P6 "pool"], logits: list of 5 [B, A_l], deltas: list of 5 [B, A_l,
+    4], proposals [B, proposal_count, 4] pixels zero padded, valid bool [B, proposal_count]).
+    The convolution stacks run in compute_dtype, the proposals in float32.
+    """
+    version = VERSIONS[config.ARCHITECTURE]
+    with dtype_policy(compute_dtype):
+        c_maps = resnet50_body(image)
+        p_maps = feature_pyramid_torchvision(c_maps, config.TOP_DOWN_PYRAMID_SIZE,
+                                             norm=version == "v2")
+        logits, deltas = rpn_head(p_maps, len(config.RPN_ANCHOR_RATIOS),
+                                  conv_depth=1 if version == "v1" else 2)
+    proposals, valid = TorchvisionProposals(
+        pre_nms_top_n=config.PRE_NMS_LIMIT, post_nms_top_n=proposal_count,
+        nms_threshold=config.RPN_NMS_THRESHOLD,
+        weights=delta_weights_from_std(config.RPN_BBOX_STD_DEV),
+        name="proposals")([image_meta, anchors, *logits, *deltas])
+    return p_maps, logits, deltas, proposals, valid
+
+
 def build_torchvision_model(config) -> keras.Model:
     """The inference model for a validated Config with ARCHITECTURE torchvision_v1 / _v2."""
     version = VERSIONS[config.ARCHITECTURE]
@@ -32,17 +56,9 @@ def build_torchvision_model(config) -> keras.Model:
     image_meta = keras.Input(shape=(config.IMAGE_META_SIZE,), name="input_image_meta")
     anchors = keras.Input(shape=(None, 4), name="input_anchors")
 
-    with dtype_policy(config.COMPUTE_DTYPE):
-        c_maps = resnet50_body(image)
-        p_maps = feature_pyramid_torchvision(c_maps, config.TOP_DOWN_PYRAMID_SIZE,
-                                             norm=version == "v2")
-        logits, deltas = rpn_head(p_maps, len(config.RPN_ANCHOR_RATIOS),
-                                  conv_depth=1 if version == "v1" else 2)
-    proposals, valid = TorchvisionProposals(
-        pre_nms_top_n=config.PRE_NMS_LIMIT, post_nms_top_n=config.POST_NMS_ROIS_INFERENCE,
-        nms_threshold=config.RPN_NMS_THRESHOLD,
-        weights=delta_weights_from_std(config.RPN_BBOX_STD_DEV),
-        name="proposals")([image_meta, anchors, *logits, *deltas])
+    p_maps, _, _, proposals, valid = region_proposals_torchvision(
+        image, image_meta, anchors, config, proposal_count=config.POST_NMS_ROIS_INFERENCE,
+        compute_dtype=config.COMPUTE_DTYPE)
 
     roi_maps = p_maps[:4]  # the "pool" level is for the RPN only
     pooled = TorchvisionRoIAlign(output_size=config.POOL_SIZE, name="box_roi_pool")(

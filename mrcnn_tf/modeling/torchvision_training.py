@@ -25,13 +25,10 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from mrcnn_tf.layers import TorchvisionProposals, TorchvisionRoIAlign
+from mrcnn_tf.layers import TorchvisionRoIAlign
 from mrcnn_tf.layers.torchvision_targets import TorchvisionDetectionTargets
-from mrcnn_tf.modeling.torchvision_fpn import feature_pyramid_torchvision
-from mrcnn_tf.modeling.torchvision_heads import box_head, mask_head, rpn_head
-from mrcnn_tf.modeling.torchvision_rcnn import VERSIONS
-from mrcnn_tf.modeling.torchvision_resnet import resnet50_body
-from mrcnn_tf.ops.torchvision_boxes import delta_weights_from_std
+from mrcnn_tf.modeling.torchvision_heads import box_head, mask_head
+from mrcnn_tf.modeling.torchvision_rcnn import VERSIONS, region_proposals_torchvision
 
 SIZE_DIVISIBLE = 32
 
@@ -63,16 +60,8 @@ def build_torchvision_training_model(config) -> keras.Model:
     gt_masks = keras.Input(shape=gt_mask_shape(config) + (None,), dtype="uint8",
                            name="input_gt_masks")
 
-    c_maps = resnet50_body(image)
-    p_maps = feature_pyramid_torchvision(c_maps, config.TOP_DOWN_PYRAMID_SIZE,
-                                         norm=version == "v2")
-    logits, deltas = rpn_head(p_maps, len(config.RPN_ANCHOR_RATIOS),
-                              conv_depth=1 if version == "v1" else 2)
-    proposals, _ = TorchvisionProposals(
-        pre_nms_top_n=config.PRE_NMS_LIMIT, post_nms_top_n=config.POST_NMS_ROIS_TRAINING,
-        nms_threshold=config.RPN_NMS_THRESHOLD,
-        weights=delta_weights_from_std(config.RPN_BBOX_STD_DEV),
-        name="proposals")([image_meta, anchors, *logits, *deltas])
+    p_maps, logits, deltas, proposals, _ = region_proposals_torchvision(
+        image, image_meta, anchors, config, proposal_count=config.POST_NMS_ROIS_TRAINING)
 
     rois, target_class_ids, target_bbox, target_mask = TorchvisionDetectionTargets(
         rois_per_image=config.TRAIN_ROIS_PER_IMAGE, positive_ratio=config.ROI_POSITIVE_RATIO,
