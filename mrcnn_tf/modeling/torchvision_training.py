@@ -29,6 +29,7 @@ from mrcnn_tf.layers import TorchvisionRoIAlign
 from mrcnn_tf.layers.torchvision_targets import TorchvisionDetectionTargets
 from mrcnn_tf.modeling.torchvision_heads import box_head, mask_head
 from mrcnn_tf.modeling.torchvision_rcnn import VERSIONS, region_proposals_torchvision
+from mrcnn_tf.modeling.training_model import training_inputs
 
 SIZE_DIVISIBLE = 32
 
@@ -39,26 +40,14 @@ def training_image_shape(config) -> tuple:
     return (side, side, 3)
 
 
-def gt_mask_shape(config) -> tuple:
-    """(h, w) of the gt masks the training model takes."""
-    if config.USE_MINI_MASK:
-        return tuple(config.MINI_MASK_SHAPE)
-    return training_image_shape(config)[:2]
-
-
 def build_torchvision_training_model(config) -> keras.Model:
     """The training model for a validated Config with ARCHITECTURE torchvision_v1 / _v2 (see
     the module docstring). BatchNorm layers run with the ``training`` flag the model is called
     with (training.trainer passes False unless v2 and TRAIN_BN); v1's FrozenBatchNorm is kept
     out of training by training.layer_selection. Runs in float32."""
     version = VERSIONS[config.ARCHITECTURE]
-    image = keras.Input(shape=training_image_shape(config), name="input_image")
-    image_meta = keras.Input(shape=(config.IMAGE_META_SIZE,), name="input_image_meta")
-    anchors = keras.Input(shape=(None, 4), name="input_anchors")
-    gt_class_ids = keras.Input(shape=(None,), dtype="int32", name="input_gt_class_ids")
-    gt_boxes = keras.Input(shape=(None, 4), name="input_gt_boxes")
-    gt_masks = keras.Input(shape=gt_mask_shape(config) + (None,), dtype="uint8",
-                           name="input_gt_masks")
+    inputs = training_inputs(config, training_image_shape(config))
+    image, image_meta, anchors, gt_class_ids, gt_boxes, gt_masks = inputs
 
     p_maps, logits, deltas, proposals, _ = region_proposals_torchvision(
         image, image_meta, anchors, config, proposal_count=config.POST_NMS_ROIS_TRAINING)
@@ -88,5 +77,4 @@ def build_torchvision_training_model(config) -> keras.Model:
         "target_mask": target_mask, "mrcnn_class_logits": class_logits,
         "mrcnn_bbox": layers.Reshape((-1, config.NUM_CLASSES, 4), name="mrcnn_bbox")(box_deltas),
         "mrcnn_mask": mask_probs}
-    return keras.Model([image, image_meta, anchors, gt_class_ids, gt_boxes, gt_masks], outputs,
-                       name=f"maskrcnn_resnet50_fpn_{version}_training")
+    return keras.Model(inputs, outputs, name=f"maskrcnn_resnet50_fpn_{version}_training")

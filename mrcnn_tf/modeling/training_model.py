@@ -25,9 +25,25 @@ from mrcnn_tf.modeling.heads import classifier_head, mask_head
 from mrcnn_tf.modeling.region_proposals import region_proposals
 
 
-def gt_mask_shape(config) -> tuple:
-    """(h, w) of the gt masks the training model takes."""
-    return tuple(config.MINI_MASK_SHAPE) if config.USE_MINI_MASK else tuple(config.IMAGE_SHAPE[:2])
+def gt_mask_shape(config, image_shape=None) -> tuple:
+    """(h, w) of the gt masks a training model takes: MINI_MASK_SHAPE with mini masks, else
+    the molded image's (image_shape, default config.IMAGE_SHAPE)."""
+    if config.USE_MINI_MASK:
+        return tuple(config.MINI_MASK_SHAPE)
+    return tuple(image_shape if image_shape is not None else config.IMAGE_SHAPE)[:2]
+
+
+def training_inputs(config, image_shape) -> list:
+    """The six inputs of either family's training model (module docstring), for molded
+    images of image_shape (H, W, 3): [image, image_meta, anchors, gt_class_ids, gt_boxes,
+    gt_masks]."""
+    return [keras.Input(shape=tuple(image_shape), name="input_image"),
+            keras.Input(shape=(config.IMAGE_META_SIZE,), name="input_image_meta"),
+            keras.Input(shape=(None, 4), name="input_anchors"),
+            keras.Input(shape=(None,), dtype="int32", name="input_gt_class_ids"),
+            keras.Input(shape=(None, 4), name="input_gt_boxes"),
+            keras.Input(shape=gt_mask_shape(config, image_shape) + (None,), dtype="uint8",
+                        name="input_gt_masks")]
 
 
 def build_training_model(config) -> keras.Model:
@@ -38,13 +54,8 @@ def build_training_model(config) -> keras.Model:
     inference setting).
     """
     train_bn = None if config.TRAIN_BN else False
-    image = keras.Input(shape=tuple(config.IMAGE_SHAPE), name="input_image")
-    image_meta = keras.Input(shape=(config.IMAGE_META_SIZE,), name="input_image_meta")
-    anchors = keras.Input(shape=(None, 4), name="input_anchors")
-    gt_class_ids = keras.Input(shape=(None,), dtype="int32", name="input_gt_class_ids")
-    gt_boxes = keras.Input(shape=(None, 4), name="input_gt_boxes")
-    gt_masks = keras.Input(shape=gt_mask_shape(config) + (None,), dtype="uint8",
-                           name="input_gt_masks")
+    inputs = training_inputs(config, config.IMAGE_SHAPE)
+    image, image_meta, anchors, gt_class_ids, gt_boxes, gt_masks = inputs
 
     stages = region_proposals(image, anchors, config,
                               proposal_count=config.POST_NMS_ROIS_TRAINING, train_bn=train_bn)
@@ -68,5 +79,4 @@ def build_training_model(config) -> keras.Model:
                "target_class_ids": target_class_ids, "target_bbox": target_bbox,
                "target_mask": target_mask, "mrcnn_class_logits": mrcnn_class_logits,
                "mrcnn_bbox": mrcnn_bbox, "mrcnn_mask": mrcnn_mask}
-    return keras.Model([image, image_meta, anchors, gt_class_ids, gt_boxes, gt_masks], outputs,
-                       name="mask_rcnn_training")
+    return keras.Model(inputs, outputs, name="mask_rcnn_training")

@@ -51,9 +51,9 @@ def family_inputs(config) -> FamilyInputs:
         return FamilyInputs(load_image_gt, tuple(int(v) for v in config.IMAGE_SHAPE),
                             gt_mask_shape(config),
                             anchors_for_image_shape(config.IMAGE_SHAPE, config, normalized=False))
-    return FamilyInputs(load_image_gt_torchvision,
-                        torchvision_training.training_image_shape(config),
-                        torchvision_training.gt_mask_shape(config), training_anchors(config))
+    image_shape = torchvision_training.training_image_shape(config)
+    return FamilyInputs(load_image_gt_torchvision, image_shape,
+                        gt_mask_shape(config, image_shape), training_anchors(config))
 
 
 class _Loader:

@@ -95,6 +95,20 @@ def load_instances(dataset, image_id) -> tuple:
     return image, masks, class_ids
 
 
+def final_instances(dataset, config, image_id, masks, class_ids) -> tuple:
+    """The instances of a resized sample: (class_ids int32 [N], boxes int32 [N, 4] pixels,
+    masks bool [h, w, N] (mini masks when config.USE_MINI_MASK), active class ids int32
+    [NUM_CLASSES] of the image's source); instances left with no pixel are dropped."""
+    keep = masks.sum(axis=(0, 1)) > 0
+    masks, class_ids = masks[..., keep], class_ids[keep]
+    boxes = extract_bboxes(masks)
+    if config.USE_MINI_MASK:
+        masks = minimize_masks(boxes, masks, config.MINI_MASK_SHAPE)
+    active = np.zeros([config.NUM_CLASSES], dtype=np.int32)
+    active[dataset.source_class_ids[dataset.image_info[image_id]["source"]]] = 1
+    return class_ids, boxes, masks, active
+
+
 def load_image_gt(dataset, config, image_id, *, augmentation=None, rng=None) -> dict:
     """One sample, unpadded: {"image" float32 [H, W, 3] mean-subtracted, "image_meta" float32
     [META_SIZE], "class_ids" int32 [N] (< 0 crowd), "boxes" int32 [N, 4] pixels, "masks" bool
@@ -105,14 +119,8 @@ def load_image_gt(dataset, config, image_id, *, augmentation=None, rng=None) -> 
     image, masks, window, scale = resize_sample(image, masks, config, rng)
     if augmentation is not None:
         image, masks = augmentation(image, masks, rng)
-    keep = masks.sum(axis=(0, 1)) > 0
-    masks, class_ids = masks[..., keep], class_ids[keep]
-    boxes = extract_bboxes(masks)
-    if config.USE_MINI_MASK:
-        masks = minimize_masks(boxes, masks, config.MINI_MASK_SHAPE)
-    active = np.zeros([config.NUM_CLASSES], dtype=np.int32)
-    source = dataset.image_info[image_id]["source"]
-    active[dataset.source_class_ids[source]] = 1
+    class_ids, boxes, masks, active = final_instances(dataset, config, image_id, masks,
+                                                      class_ids)
     meta = compose_image_meta(image_id, original_shape, image.shape, window, scale, active)
     return {"image": mold_image(image, config.MEAN_PIXEL), "image_meta": meta.astype(np.float32),
             "class_ids": class_ids, "boxes": boxes, "masks": masks}

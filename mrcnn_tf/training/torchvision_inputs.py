@@ -13,11 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 from mrcnn_tf.modeling.torchvision_training import training_image_shape
-from mrcnn_tf.ops.boxes import extract_bboxes
 from mrcnn_tf.ops.image_meta import compose_image_meta
 from mrcnn_tf.ops.torchvision_anchors import anchors_for_padded_shape
 from mrcnn_tf.ops.torchvision_resize import resize_bilinear, resized_shape
-from mrcnn_tf.training.image_gt import load_instances, minimize_masks, resize_masks_nearest
+from mrcnn_tf.training.image_gt import final_instances, load_instances, resize_masks_nearest
 
 
 def training_anchors(config) -> np.ndarray:
@@ -52,14 +51,8 @@ def load_image_gt_torchvision(dataset, config, image_id, *, augmentation=None,
     molded[:height, :width] = resize_bilinear(normalize(image, config), height, width)
     full = np.zeros(shape[:2] + (masks.shape[-1],), dtype=bool)
     full[:height, :width] = resize_masks_nearest(masks, (height, width))
-    keep = full.sum(axis=(0, 1)) > 0
-    full, class_ids = full[..., keep], class_ids[keep]
-    boxes = extract_bboxes(full)
-    if config.USE_MINI_MASK:
-        full = minimize_masks(boxes, full, config.MINI_MASK_SHAPE)
-    active = np.zeros([config.NUM_CLASSES], dtype=np.int32)
-    source = dataset.image_info[image_id]["source"]
-    active[dataset.source_class_ids[source]] = 1
+    class_ids, boxes, full, active = final_instances(dataset, config, image_id, full,
+                                                     class_ids)
     meta = compose_image_meta(image_id, original_shape, shape, (0, 0, height, width), scale,
                               active)
     return {"image": molded, "image_meta": meta.astype(np.float32), "class_ids": class_ids,
