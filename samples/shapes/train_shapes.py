@@ -18,9 +18,10 @@ passed as Config.BACKBONE), a 64-channel FPN, a 256-wide box head, 14x14 masks,
 4 images a step, Adam (lr 0.001, a tenth for the last third of the budget), all layers.
 About 0.5-0.8 s a step on a 2-core CPU. Measured on a 2-core AMD EPYC: see the README.
 --backbone resnet50 is the same recipe on matterport's ResNet with BatchNorm
-trained (TRAIN_BN, 4 images a step) and matterport's 256-channel FPN: weights whose
-convolutions are the ones the bfloat16 fast mode runs (scripts/check_precision.py checks it
-on them). It needs a longer budget (see the README).
+trained (TRAIN_BN, 4 images a step), its blocks starting as identities (the last BatchNorm
+of each residual branch at gamma 0: modeling.resnet.zero_init_residual_branches) and
+matterport's 256-channel FPN: weights whose convolutions are the ones the bfloat16 fast mode
+runs (scripts/check_precision.py checks it on them). About 1-2 s a step (see the README).
 
 --init coco starts from matterport's COCO weights (downloaded on first use, 246 MiB) without
 their class-specific layers, matterport's shapes recipe: ResNet-50, 2 images a step, SGD
@@ -40,6 +41,7 @@ import mrcnn_tf
 from mrcnn_tf.data import ShapesDataset
 from mrcnn_tf.evaluation import coco as coco_eval
 from mrcnn_tf.evaluation.metrics import compute_ap
+from mrcnn_tf.modeling.resnet import zero_init_residual_branches
 from mrcnn_tf.training.augmentation import HorizontalFlip, Sequential, VerticalFlip
 from mrcnn_tf.training.layer_selection import layer_names
 from mrcnn_tf.ops.boxes import extract_bboxes
@@ -126,7 +128,9 @@ def shapes(count, seed):
 
 
 def start_weights(model, init):
-    if init == "coco":
+    if init == "scratch":
+        zero_init_residual_branches(model.keras_model)  # ResNet blocks start as identities
+    elif init == "coco":
         from mrcnn_tf.weights.fetch import fetch
         # ResNet-50 from the ResNet-101 file: the layers they share, on purpose
         model.load_weights(fetch("coco"), exclude=list(CLASS_SPECIFIC_LAYERS), strict=False)
