@@ -18,7 +18,16 @@ import tensorflow as tf
 @keras.saving.register_keras_serializable(package="mrcnn_tf")
 class FusedBatchNorm(keras.layers.BatchNormalization):
     """BatchNormalization over the last axis of NHWC inputs [B, H, W, C]; inference mode runs
-    ``tf.raw_ops.FusedBatchNormV3`` (float32 statistics; float32, bfloat16 or float16 input)."""
+    ``tf.raw_ops.FusedBatchNormV3`` (float32 statistics; float32, bfloat16 or float16 input).
+
+    Built under a pure low-precision policy ("bfloat16": modeling.precision's
+    low_precision_weights) it takes the mixed one, keeping its statistics in float32."""
+
+    def __init__(self, *args, dtype=None, **kwargs):
+        policy = keras.config.dtype_policy().name
+        if dtype is None and policy in ("bfloat16", "float16"):
+            dtype = f"mixed_{policy}"
+        super().__init__(*args, dtype=dtype, **kwargs)
 
     def call(self, inputs, training=None, mask=None):
         fusable = (len(inputs.shape) == 4 and self.axis in (-1, 3) and self.scale

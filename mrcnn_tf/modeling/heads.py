@@ -33,7 +33,7 @@ def classifier_head(rois, feature_maps, image_meta, *, pool_size, num_classes, f
     """
     x = PyramidROIAlign(pool_size=pool_size, name="roi_align_classifier")([rois, image_meta] + feature_maps)
     x = MergeRoiAxis(name="classifier_merge_rois")(x)
-    with dtype_policy(compute_dtype):
+    with dtype_policy(compute_dtype, low_precision_weights=True):
         x = _conv_bn_relu(x, fc_size, pool_size, "mrcnn_class_conv1", "mrcnn_class_bn1",
                           train_bn, conv=WindowConv2D)
         x = _conv_bn_relu(x, fc_size, 1, "mrcnn_class_conv2", "mrcnn_class_bn2", train_bn,
@@ -62,7 +62,7 @@ def mask_head(rois, feature_maps, image_meta, *, pool_size, num_classes, valid=N
     x = PyramidROIAlign(pool_size=pool_size, name="roi_align_mask")([rois, image_meta] + feature_maps)
     valid_inputs = [] if valid is None else [valid]
     x = MergeRoiAxis(name="mask_merge_rois")([x, *valid_inputs] if valid_inputs else x)
-    with dtype_policy(compute_dtype):
+    with dtype_policy(compute_dtype, low_precision_weights=True):
         for i in range(1, 5):
             x = _conv_bn_relu(x, 256, 3, f"mrcnn_mask_conv{i}", f"mrcnn_mask_bn{i}", train_bn,
                               padding="same")

@@ -122,8 +122,9 @@ def load_weights(model, path, *, exclude=None, strict=True) -> LoadReport:
             assignments.append((var, value))
     for var, value in assignments:
         var.assign(value)
-    for var, value in assignments:
-        if not np.array_equal(keras.ops.convert_to_numpy(var), value):
+    for var, value in assignments:  # a bfloat16 weight holds the file's value rounded to it
+        expected = keras.ops.convert_to_numpy(keras.ops.cast(value, var.dtype))
+        if not np.array_equal(keras.ops.convert_to_numpy(var), expected):
             raise RuntimeError(f"weight {var.path} did not take the file's values")
     report = LoadReport(
         path=os.fspath(path),
@@ -135,7 +136,10 @@ def load_weights(model, path, *, exclude=None, strict=True) -> LoadReport:
 
 
 def save_weights(model, path) -> None:
-    """Write the model's weights in the Keras 2 layout that load_weights (and matterport) read."""
+    """Write the model's weights in the Keras 2 layout that load_weights (and matterport) read.
+
+    Weights held in bfloat16 (an inference model with COMPUTE_DTYPE="bfloat16") are written
+    as float32: their rounded values, not the float32 ones they were loaded from."""
     layers = _model_layers(model)
     with h5py.File(os.fspath(path), "w") as f:
         f.attrs["layer_names"] = np.array([n.encode() for n in layers], dtype="S")
@@ -146,4 +150,7 @@ def save_weights(model, path) -> None:
             entries = [(f"{sub}/{var}:0", v) for (sub, var), v in _variables_by_key(layer).items()]
             group.attrs["weight_names"] = np.array([n.encode() for n, _ in entries], dtype="S")
             for weight_name, var in entries:
-                group.create_dataset(weight_name, data=keras.ops.convert_to_numpy(var))
+                value = keras.ops.convert_to_numpy(var)
+                if var.dtype == "bfloat16":  # HDF5 has no bfloat16
+                    value = value.astype(np.float32)
+                group.create_dataset(weight_name, data=value)

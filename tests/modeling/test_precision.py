@@ -29,11 +29,53 @@ def test_layers_compute_in_the_right_dtype(bf16_model):
     assert rpn.get_layer("rpn_class_xxx").compute_dtype == "float32"  # softmax
 
 
-def test_weights_load_unchanged_in_low_precision(bf16_model, r50_weights):
-    conv1 = bf16_model.keras_model.get_layer("conv1")
-    stored = dict(read_weights(r50_weights)["conv1"])
-    assert conv1.kernel.dtype == "float32"
-    np.testing.assert_array_equal(np.asarray(conv1.kernel), stored["conv1/kernel:0"])
+def test_weights_load_rounded_once_to_bfloat16(bf16_model, r50_weights):
+    """The package's convolutions hold bfloat16 weights (the file's values rounded once);
+    BatchNorm keeps float32 statistics, unrounded."""
+    import keras
+
+    km = bf16_model.keras_model
+    stored = read_weights(r50_weights)
+    conv1 = dict(stored["conv1"])["conv1/kernel:0"]
+    assert km.get_layer("conv1").kernel.dtype == "bfloat16"
+    assert km.get_layer("rpn_model").get_layer("rpn_conv_shared").kernel.dtype == "bfloat16"
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(km.get_layer("conv1").kernel).astype(np.float32),
+        keras.ops.convert_to_numpy(keras.ops.cast(conv1, "bfloat16")).astype(np.float32))
+    bn = km.get_layer("bn_conv1")
+    assert bn.compute_dtype == "bfloat16" and bn.moving_variance.dtype == "float32"
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(bn.moving_variance),
+                                  dict(stored["bn_conv1"])["bn_conv1/moving_variance:0"])
+    assert km.get_layer("mrcnn_class_conv1").kernel.dtype == "float32"  # heads in float32
+
+
+def test_bfloat16_weights_compute_what_casting_per_call_computes():
+    """The premise of storing them: a Conv2D with bfloat16 weights gives bit for bit what
+    the mixed policy's float32 weights, cast on every call, give."""
+    import keras
+
+    rng = np.random.default_rng(0)
+    kernel, bias = rng.normal(0, 0.1, (3, 3, 8, 16)), rng.normal(0, 0.1, 16)
+    x = rng.normal(0, 1, (1, 12, 12, 8)).astype(np.float32)
+    outputs = []
+    for policy in ("mixed_bfloat16", "bfloat16"):
+        conv = keras.layers.Conv2D(16, 3, dtype=policy)
+        conv.build(x.shape)
+        conv.set_weights([kernel.astype(np.float32), bias.astype(np.float32)])
+        outputs.append(keras.ops.convert_to_numpy(conv(x)).astype(np.float32))
+    np.testing.assert_array_equal(outputs[0], outputs[1])
+
+
+def test_saving_bfloat16_weights_writes_their_rounded_values(bf16_model, tmp_path):
+    import keras
+
+    path = tmp_path / "bf16.h5"
+    bf16_model.save_weights(path)
+    written = dict(read_weights(path)["conv1"])["conv1/kernel:0"]
+    assert written.dtype == np.float32
+    np.testing.assert_array_equal(
+        written, keras.ops.convert_to_numpy(
+            bf16_model.keras_model.get_layer("conv1").kernel).astype(np.float32))
 
 
 def test_detect_returns_float32_results(bf16_model):
