@@ -20,8 +20,9 @@ class FusedBatchNorm(keras.layers.BatchNormalization):
     """BatchNormalization over the last axis of NHWC inputs [B, H, W, C]; inference mode runs
     ``tf.raw_ops.FusedBatchNormV3`` (float32 statistics; float32, bfloat16 or float16 input).
 
-    Built under a pure low-precision policy ("bfloat16": modeling.precision's
-    low_precision_weights) it takes the mixed one, keeping its statistics in float32."""
+    Built under a pure low-precision policy ("bfloat16", as modeling.precision's
+    low_precision_weights sets, or "float16") it takes the mixed one instead, keeping its
+    statistics in float32."""
 
     def __init__(self, *args, dtype=None, **kwargs):
         policy = keras.config.dtype_policy().name
