@@ -123,7 +123,9 @@ def load_weights(model, path, *, exclude=None, strict=True) -> LoadReport:
     for var, value in assignments:
         var.assign(value)
     for var, value in assignments:  # a bfloat16 weight holds the file's value rounded to it
-        expected = keras.ops.convert_to_numpy(keras.ops.cast(value, var.dtype))
+        expected = value
+        if var.dtype != value.dtype.name:
+            expected = keras.ops.convert_to_numpy(keras.ops.cast(value, var.dtype))
         if not np.array_equal(keras.ops.convert_to_numpy(var), expected):
             raise RuntimeError(f"weight {var.path} did not take the file's values")
     report = LoadReport(
