@@ -99,8 +99,8 @@ def convert_boxes(result, box_format: str, *, image_shape=None) -> dict:
     (x1, y1, x2, y2), "xywh" (x, y, w, h; COCO), all int32 pixels with y2/x2 exclusive, or
     "cxcywh_normalized" (bx, by, bw, bh) float32: centre and size as fractions of the image's
     width (bx, bw) and height (by, bh), or "bxbybhbw" the same in the order (bx, by, bh, bw).
-    image_shape: (H, W, ...), needed for the normalized
-    format when the result has no masks (else the masks' size). ``rois`` and the other keys
+    image_shape: (H, W, ...), needed for the normalized formats when the result has no masks
+    (else the masks' size). ``rois`` and the other keys
     are the input's, unchanged (the dict is new, its arrays shared). ValueError naming the
     valid formats for an unknown one.
     """

@@ -15,8 +15,9 @@ Worked example, a 200 x 100 (W x H) image and the box covering columns 20-59, ro
 yxyx (10, 20, 30, 60); xyxy (20, 10, 60, 30); xywh (20, 10, 40, 20);
 cxcywh_normalized (0.2, 0.2, 0.2, 0.2) = centre (40, 20) / (200, 100), size (40, 20) / (200, 100).
 A 40 x 30 (w x h) box at the same centre: cxcywh_normalized (0.2, 0.2, 0.2, 0.3), bxbybhbw
-(0.2, 0.2, 0.3, 0.2). The whole image is (0.5, 0.5, 1, 1). This is the continuous convention (pixel edges), not
-``ops.boxes.norm_boxes``' (H - 1, W - 1) scaling, which is internal to the model.
+(0.2, 0.2, 0.3, 0.2). The whole image is (0.5, 0.5, 1, 1). This is the continuous convention
+(pixel edges), not ``ops.boxes.norm_boxes``' (H - 1, W - 1) scaling, which is internal to the
+model.
 """
 from __future__ import annotations
 
