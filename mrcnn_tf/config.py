@@ -58,7 +58,8 @@ RESIZE_LIBRARIES = ("skimage", "opencv")
 # family: Config(**FAST_MODE["matterport"], ...). torchvision's family has its own resize.
 FAST_MODE = {
     "matterport": {"COMPUTE_DTYPE": "auto", "LOW_PRECISION_HEADS": True,
-                   "IMAGE_RESIZE_MODE": "fit64", "RESIZE_LIBRARY": "opencv"},
+                   "IMAGE_RESIZE_MODE": "fit64", "RESIZE_LIBRARY": "opencv",
+                   "FOLD_BATCH_NORM": True},
     "torchvision": {"COMPUTE_DTYPE": "auto"},
 }
 # Fields computed from the others; they may not be set directly.
@@ -184,6 +185,11 @@ class Config:
     # COMPUTE_DTYPE too; their class logits, box deltas and mask sigmoids stay float32.
     # False (default): the heads run in float32 whatever COMPUTE_DTYPE is.
     LOW_PRECISION_HEADS = False
+    # True: inference models fold each BatchNorm into the convolution before it when weights
+    # are loaded (one op less per layer; the same function up to float rounding, so not
+    # matterport's numbers to the last bit). Such a model cannot save weights; training
+    # models ignore the field.
+    FOLD_BATCH_NORM = False
 
     def __init__(self, **overrides):
         valid = self.field_names()
@@ -268,6 +274,10 @@ class Config:
             fail("RESIZE_LIBRARY", f"must be one of {', '.join(RESIZE_LIBRARIES)}")
         if not isinstance(self.LOW_PRECISION_HEADS, (bool, np.bool_)):
             fail("LOW_PRECISION_HEADS", "must be True or False")
+        if not isinstance(self.FOLD_BATCH_NORM, (bool, np.bool_)):
+            fail("FOLD_BATCH_NORM", "must be True or False")
+        if torchvision and self.FOLD_BATCH_NORM:
+            fail("FOLD_BATCH_NORM", "is built for the matterport architecture only")
         if torchvision and self.LOW_PRECISION_HEADS:
             fail("LOW_PRECISION_HEADS", "the torchvision architectures run their heads in float32")
         if torchvision and self.RESIZE_LIBRARY != "skimage":

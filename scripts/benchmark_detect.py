@@ -79,7 +79,7 @@ def torchvision_weights(architecture: str, folder: Path) -> Path:
 
 def benchmark(backbone, weights, size, repeats, images, *, precision="float32",
               mode="square", stages=False, min_confidence=0.7, architecture="matterport",
-              low_precision_heads=False, resize_library="skimage"):
+              low_precision_heads=False, resize_library="skimage", fold_batch_norm=False):
     import mrcnn_tf
     start = time.perf_counter()
     if architecture == "matterport":
@@ -88,7 +88,8 @@ def benchmark(backbone, weights, size, repeats, images, *, precision="float32",
                                      IMAGE_RESIZE_MODE=mode,
                                      DETECTION_MIN_CONFIDENCE=min_confidence,
                                      LOW_PRECISION_HEADS=low_precision_heads,
-                                     RESIZE_LIBRARY=resize_library)
+                                     RESIZE_LIBRARY=resize_library,
+                                     FOLD_BATCH_NORM=fold_batch_norm)
         model = mrcnn_tf.MaskRCNN(mode="inference", config=config)
         model.load_weights(weights)
     else:  # torchvision's sizes (800 / 1333) and resize rule; size and mode do not apply
@@ -108,7 +109,8 @@ def benchmark(backbone, weights, size, repeats, images, *, precision="float32",
         counts.append(len(result["class_ids"]))
     traces = model._detector._predict.experimental_get_tracing_count()
     options = "".join([" heads-low" if low_precision_heads else "",
-                       " opencv" if resize_library == "opencv" else ""])
+                       " opencv" if resize_library == "opencv" else "",
+                       " bn-folded" if fold_batch_norm else ""])
     print(f"{backbone:10} {size:5d} {precision:8} {mode:6}{options}  build+load {build:6.1f} s  "
           f"first call {first:6.1f} s  steady median {statistics.median(times):6.2f} s "
           f"(min {min(times):.2f}, max {max(times):.2f}, {repeats} runs, "
@@ -142,6 +144,8 @@ def main():
                         help="Config.LOW_PRECISION_HEADS: the heads' convolutions in --precision")
     parser.add_argument("--resize-library", default="skimage", choices=("skimage", "opencv"),
                         help="Config.RESIZE_LIBRARY (default skimage, matterport's)")
+    parser.add_argument("--fold-batch-norm", action="store_true",
+                        help="Config.FOLD_BATCH_NORM: BatchNorm folded into the convolutions")
     parser.add_argument("--min-confidence", type=float, default=0.7,
                         help="DETECTION_MIN_CONFIDENCE (lower it to time many detections)")
     parser.add_argument("--images", default="astronaut,coffee,chelsea",
@@ -163,6 +167,7 @@ def main():
                             "--resize-library", args.resize_library]
                            + (["--stages"] if args.stages else [])
                            + (["--low-precision-heads"] if args.low_precision_heads else [])
+                           + (["--fold-batch-norm"] if args.fold_batch_norm else [])
                            + (["--weights", args.weights] if args.weights else []), check=True)
         return
     import skimage.data
@@ -179,7 +184,7 @@ def main():
                   precision=args.precision, mode=args.mode, stages=args.stages,
                   min_confidence=args.min_confidence, architecture=args.architecture,
                   low_precision_heads=args.low_precision_heads,
-                  resize_library=args.resize_library)
+                  resize_library=args.resize_library, fold_batch_norm=args.fold_batch_norm)
 
 
 if __name__ == "__main__":

@@ -5,12 +5,13 @@
                                                 --images DIR] [--precision bfloat16]
                                                [--mode square|fit64] [--limit N]
                                                [--low-precision-heads] [--resize-library opencv]
-                                               [--set FIELD=VALUE ...]
+                                               [--fold-batch-norm] [--set FIELD=VALUE ...]
 
 Runs the same weights (any file MaskRCNN.from_weights reads: a matterport .h5 such as
 mask_rcnn_coco.h5, a training checkpoint, a torchvision state dict) twice on the same images:
 float32 "square" (exact) and COMPUTE_DTYPE=--precision with IMAGE_RESIZE_MODE=--mode, and
-optionally LOW_PRECISION_HEADS and RESIZE_LIBRARY=opencv (the fast mode). It prints,
+optionally LOW_PRECISION_HEADS, RESIZE_LIBRARY=opencv and FOLD_BATCH_NORM (all three: the
+fast mode, mrcnn-tf --fast). It prints,
 with the machine:
 - the mask mAP@0.5 of both against the ground truth (matterport's compute_ap, averaged over
   the images) and their difference (target: <= 0.01);
@@ -127,6 +128,8 @@ def main(argv=None) -> int:
                         help="fast run: LOW_PRECISION_HEADS (the heads' convolutions too)")
     parser.add_argument("--resize-library", choices=("skimage", "opencv"), default="skimage",
                         help="fast run: RESIZE_LIBRARY (default skimage)")
+    parser.add_argument("--fold-batch-norm", action="store_true",
+                        help="fast run: FOLD_BATCH_NORM (BatchNorm folded into the convolutions)")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         type=config_field,
                         help="a Config field of both runs, as a Python literal (repeatable), "
@@ -151,7 +154,8 @@ def main(argv=None) -> int:
                   **dict(args.set))
     fast_fields = {"COMPUTE_DTYPE": args.precision, "IMAGE_RESIZE_MODE": args.mode,
                    "LOW_PRECISION_HEADS": args.low_precision_heads,
-                   "RESIZE_LIBRARY": args.resize_library}
+                   "RESIZE_LIBRARY": args.resize_library,
+                   "FOLD_BATCH_NORM": args.fold_batch_norm}
     (exact, exact_time), (fast, fast_time) = (
         run(MaskRCNN.from_weights(args.weights, **common, **fields), images)
         for fields in ({}, fast_fields))
@@ -162,7 +166,8 @@ def main(argv=None) -> int:
           and agree["precision"] >= TARGETS["precision"]
           and agree["mask_iou"] >= TARGETS["mask_iou"])
     extras = "".join([", heads too" if args.low_precision_heads else "",
-                      ", OpenCV resize" if args.resize_library == "opencv" else ""])
+                      ", OpenCV resize" if args.resize_library == "opencv" else "",
+                      ", BatchNorm folded" if args.fold_batch_norm else ""])
     fast_name = f"{args.precision} ({args.mode}{extras})"
     print(machine_description())
     print(f"{args.weights}: {len(images)} images, {fast_name} against float32 (square)")

@@ -122,6 +122,7 @@ def test_derived_fields_cannot_be_set_in_either_style():
     (dict(NUM_CLASSES=2, DETECTION_MIN_CONFIDENCE=1.5), "DETECTION_MIN_CONFIDENCE"),
     (dict(NUM_CLASSES=2, IMAGES_PER_GPU=0), "IMAGES_PER_GPU"),
     (dict(NUM_CLASSES=2, MEAN_PIXEL=[1, 2]), "MEAN_PIXEL"),
+    (dict(NUM_CLASSES=2, FOLD_BATCH_NORM="yes"), "FOLD_BATCH_NORM"),
 ])
 def test_impossible_values_raise_naming_the_field(overrides, field):
     with pytest.raises(ValueError, match=field):
@@ -155,6 +156,8 @@ def test_torchvision_config_defaults_and_checks():
         mrcnn_tf.TorchvisionConfig(BACKBONE="resnet101")
     with pytest.raises(ValueError, match="PIXEL_STD"):
         mrcnn_tf.TorchvisionConfig(PIXEL_STD=[1.0, 0.0, 1.0])
+    with pytest.raises(ValueError, match="FOLD_BATCH_NORM.*matterport architecture only"):
+        mrcnn_tf.TorchvisionConfig(FOLD_BATCH_NORM=True)
 
 
 def test_derived_fields_follow_changes_and_refuse_assignment():

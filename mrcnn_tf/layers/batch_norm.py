@@ -8,6 +8,10 @@ borderline ROIs. The fused kernel reproduces matterport's numbers, and TensorFlo
 optimizer can fold it into the preceding convolution as it does for matterport's graph.
 Training mode (batch statistics) keeps Keras's own path. Same weights, names and config as
 BatchNormalization, so matterport's HDF5 files load unchanged.
+
+Built with ``fold_into=CONV_NAME`` (Config.FOLD_BATCH_NORM, inference only) the layer is the
+identity: weights.hdf5.load_weights folds its file values into that convolution's kernel and
+bias (ops.batch_norm_folding), saving one pass over every feature map.
 """
 from __future__ import annotations
 
@@ -22,15 +26,25 @@ class FusedBatchNorm(keras.layers.BatchNormalization):
 
     Built under a pure low-precision policy ("bfloat16", as modeling.precision's
     low_precision_weights sets, or "float16") it takes the mixed one instead, keeping its
-    statistics in float32."""
+    statistics in float32.
 
-    def __init__(self, *args, dtype=None, **kwargs):
+    fold_into: None, or the name of the convolution whose outputs this layer normalizes and
+    which holds it folded (see the module docstring); the layer then passes its input
+    through, in inference only."""
+
+    def __init__(self, *args, dtype=None, fold_into=None, **kwargs):
         policy = keras.config.dtype_policy().name
         if dtype is None and policy in ("bfloat16", "float16"):
             dtype = f"mixed_{policy}"
         super().__init__(*args, dtype=dtype, **kwargs)
+        self.fold_into = fold_into
 
     def call(self, inputs, training=None, mask=None):
+        if self.fold_into is not None:
+            if training and self.trainable:
+                raise ValueError(f"BatchNorm {self.name!r} is folded into {self.fold_into!r} "
+                                 "(FOLD_BATCH_NORM, inference only) and cannot train")
+            return inputs
         fusable = (len(inputs.shape) == 4 and self.axis in (-1, 3) and self.scale
                    and self.center and mask is None)
         if (training and self.trainable) or not fusable:
@@ -42,3 +56,6 @@ class FusedBatchNorm(keras.layers.BatchNormalization):
             variance=tf.cast(self.moving_variance, tf.float32), epsilon=self.epsilon,
             exponential_avg_factor=1.0, data_format="NHWC", is_training=False)
         return outputs[0]
+
+    def get_config(self):
+        return {**super().get_config(), "fold_into": self.fold_into}

@@ -13,10 +13,11 @@ from __future__ import annotations
 from mrcnn_tf.modeling.resnet import resnet_features
 
 
-def backbone_features(image, backbone, *, train_bn=False):
-    """[C2, C3, C4, C5] of ``backbone`` (a ResNet name or a callable, see module docstring)."""
+def backbone_features(image, backbone, *, train_bn=False, fold_bn=False):
+    """[C2, C3, C4, C5] of ``backbone`` (a ResNet name or a callable, see module docstring).
+    fold_bn: a ResNet's BatchNorm folded into its convolutions (a callable's is left as is)."""
     if not callable(backbone):
-        return resnet_features(image, backbone, train_bn=train_bn)
+        return resnet_features(image, backbone, train_bn=train_bn, fold_bn=fold_bn)
     c_maps = backbone(image, train_bn=train_bn)
     if not isinstance(c_maps, (list, tuple)) or len(c_maps) != 4:
         raise ValueError(f"Config.BACKBONE callable {getattr(backbone, '__name__', backbone)!r} "

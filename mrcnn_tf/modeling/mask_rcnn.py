@@ -25,7 +25,8 @@ def build_inference_model(config) -> keras.Model:
     the heads' convolutions when config.LOW_PRECISION_HEADS; proposals, ROIAlign, the heads'
     output layers and detection run in float32. BatchNorm uses its moving statistics
     whatever config.TRAIN_BN says (that field is for training; matterport's True would use
-    each input's own statistics even when predicting).
+    each input's own statistics even when predicting). With config.FOLD_BATCH_NORM the
+    BatchNorm layers are identities and load_weights folds them into the convolutions.
     """
     heads_dtype = config.COMPUTE_DTYPE if config.LOW_PRECISION_HEADS else "float32"
     image = keras.Input(shape=(None, None, config.IMAGE_CHANNEL_COUNT), name="input_image")
@@ -34,14 +35,15 @@ def build_inference_model(config) -> keras.Model:
 
     stages = region_proposals(image, anchors, config,
                               proposal_count=config.POST_NMS_ROIS_INFERENCE,
-                              train_bn=False, compute_dtype=config.COMPUTE_DTYPE)
+                              train_bn=False, compute_dtype=config.COMPUTE_DTYPE,
+                              fold_bn=config.FOLD_BATCH_NORM)
     rpn_rois = stages.proposals
     mrcnn_feature_maps = stages.p_maps[:4]  # P6 is for the RPN only
 
     _, mrcnn_class, mrcnn_bbox = classifier_head(
         rpn_rois, mrcnn_feature_maps, image_meta, pool_size=config.POOL_SIZE,
         num_classes=config.NUM_CLASSES, fc_size=config.FPN_CLASSIF_FC_LAYERS_SIZE,
-        train_bn=False, compute_dtype=heads_dtype)
+        train_bn=False, compute_dtype=heads_dtype, fold_bn=config.FOLD_BATCH_NORM)
     detections = DetectionLayer(bbox_std_dev=config.BBOX_STD_DEV,
                                 min_confidence=config.DETECTION_MIN_CONFIDENCE,
                                 nms_threshold=config.DETECTION_NMS_THRESHOLD,
@@ -52,7 +54,8 @@ def build_inference_model(config) -> keras.Model:
     is_detection = detections[..., 4] > 0  # padding rows have class id 0
     mrcnn_mask = mask_head(detection_boxes, mrcnn_feature_maps, image_meta,
                            pool_size=config.MASK_POOL_SIZE, num_classes=config.NUM_CLASSES,
-                           valid=is_detection, train_bn=False, compute_dtype=heads_dtype)
+                           valid=is_detection, train_bn=False, compute_dtype=heads_dtype,
+                           fold_bn=config.FOLD_BATCH_NORM)
 
     return keras.Model([image, image_meta, anchors],
                        [detections, mrcnn_class, mrcnn_bbox, mrcnn_mask, rpn_rois,

@@ -26,16 +26,17 @@ class RegionProposals:
 
 
 def region_proposals(image, anchors, config, *, proposal_count, train_bn,
-                     compute_dtype="float32") -> RegionProposals:
+                     compute_dtype="float32", fold_bn=False) -> RegionProposals:
     """Build the shared stages on the model inputs image [B, H, W, 3] and anchors [B, A, 4].
 
     proposal_count: POST_NMS_ROIS_INFERENCE or POST_NMS_ROIS_TRAINING. The convolution stacks
     (backbone, FPN, RPN head) run in compute_dtype, the package's own with their weights
     stored in it (modeling.precision; a callable backbone's layers keep float32 weights:
-    their normalization layers may need them); the proposals run in float32.
+    their normalization layers may need them); the proposals run in float32. fold_bn: the
+    ResNet's BatchNorm folded into its convolutions (inference only).
     """
     with dtype_policy(compute_dtype, low_precision_weights=not callable(config.BACKBONE)):
-        c_maps = backbone_features(image, config.BACKBONE, train_bn=train_bn)
+        c_maps = backbone_features(image, config.BACKBONE, train_bn=train_bn, fold_bn=fold_bn)
     with dtype_policy(compute_dtype, low_precision_weights=True):
         p_maps = feature_pyramid(c_maps, config.TOP_DOWN_PYRAMID_SIZE)
         rpn = build_rpn_model(len(config.RPN_ANCHOR_RATIOS), config.TOP_DOWN_PYRAMID_SIZE,

@@ -15,6 +15,8 @@ import h5py
 import keras
 import numpy as np
 
+from mrcnn_tf.layers import FusedBatchNorm
+from mrcnn_tf.ops.batch_norm_folding import fold_batch_norm
 from mrcnn_tf.weights import compatible
 from mrcnn_tf.weights.compatible import CLASS_SPECIFIC_LAYERS  # noqa: F401 (public here too)
 from mrcnn_tf.weights.formats import file_kind
@@ -32,9 +34,12 @@ class LoadReport:
     excluded: list
     missing: list  # the model's weighted layers the file has no weights for
     unused: list  # the file's layers the model does not have
+    folded: list = dataclasses.field(default_factory=list)  # BatchNorm folded into convs
 
     def __str__(self):
         parts = [f"loaded {len(self.loaded)} layers from {self.path}"]
+        if self.folded:
+            parts.append(f"folded {len(self.folded)} BatchNorm layers into their convolutions")
         if self.excluded:
             parts.append(f"excluded {len(self.excluded)}: {', '.join(self.excluded)}")
         if self.missing:
@@ -67,6 +72,43 @@ def _variables_by_key(layer) -> dict:
             for sub in sublayers for v in sub.weights}
 
 
+def _folded_batch_norms(model) -> list:
+    """(BatchNorm, convolution) layer pairs of a model built with FOLD_BATCH_NORM (nested
+    models included): each FusedBatchNorm with fold_into and the layer it names."""
+    by_name = {}
+
+    def collect(container):
+        for layer in container.layers:
+            if isinstance(layer, keras.Model):
+                collect(layer)
+            by_name[layer.name] = layer
+
+    collect(model)
+    return [(layer, by_name[layer.fold_into]) for layer in by_name.values()
+            if isinstance(layer, FusedBatchNorm) and layer.fold_into is not None]
+
+
+def _fold_assignments(model, assignments) -> tuple:
+    """(assignments with every folded BatchNorm's values folded into its convolution's kernel
+    and bias, the BatchNorm names folded). A value the file does not give is the variable's
+    own. The BatchNorm variables keep the file's values (the identity layer ignores them)."""
+    values = {id(var): (var, value) for var, value in assignments}
+    folded = []
+
+    def current(var):
+        return values[id(var)][1] if id(var) in values else keras.ops.convert_to_numpy(var)
+
+    for bn, conv in _folded_batch_norms(model):
+        variables = (conv.kernel, conv.bias, bn.gamma, bn.beta, bn.moving_mean, bn.moving_variance)
+        if not any(id(var) in values for var in variables):
+            continue
+        kernel, bias = fold_batch_norm(*(current(var) for var in variables), bn.epsilon)
+        values[id(conv.kernel)] = (conv.kernel, kernel)
+        values[id(conv.bias)] = (conv.bias, bias)
+        folded.append(bn.name)
+    return list(values.values()), folded
+
+
 def load_weights(model, path, *, exclude=None, strict=True) -> LoadReport:
     """Assign weights from a matterport-layout HDF5 file to a Keras model, by layer name.
 
@@ -78,7 +120,9 @@ def load_weights(model, path, *, exclude=None, strict=True) -> LoadReport:
     ResNet-50 layers from the ResNet-101 COCO file) and reports the rest.
     Always raises ValueError for a file that is not matterport's layout (e.g. a torchvision
     ``.pth``), when nothing matches or a shape differs; checks that every assigned variable
-    holds the file's values afterwards. Returns a LoadReport.
+    holds the file's values afterwards. A model built with FOLD_BATCH_NORM gets each folded
+    BatchNorm's values folded into its convolution's kernel and bias (ops.batch_norm_folding).
+    Returns a LoadReport.
     """
     exclude = list(exclude or [])
     layers = _model_layers(model)
@@ -120,6 +164,7 @@ def load_weights(model, path, *, exclude=None, strict=True) -> LoadReport:
                 raise ValueError(f"layer {name!r} weight {weight_name!r}: the file has shape "
                                  f"{value.shape}, the model {tuple(var.shape)}{hint}")
             assignments.append((var, value))
+    assignments, folded = _fold_assignments(model, assignments)
     for var, value in assignments:
         var.assign(value)
     for var, value in assignments:  # a bfloat16 weight holds the file's value rounded to it
@@ -132,7 +177,7 @@ def load_weights(model, path, *, exclude=None, strict=True) -> LoadReport:
         path=os.fspath(path),
         loaded=[n for n in matched if n not in exclude],
         excluded=[n for n in matched if n in exclude],
-        missing=missing, unused=unused)
+        missing=missing, unused=unused, folded=folded)
     (logger.warning if report.missing else logger.info)("%s", report)
     return report
 
@@ -141,7 +186,14 @@ def save_weights(model, path) -> None:
     """Write the model's weights in the Keras 2 layout that load_weights (and matterport) read.
 
     Weights held in bfloat16 (an inference model with COMPUTE_DTYPE="bfloat16") are written
-    as float32: their rounded values, not the float32 ones they were loaded from."""
+    as float32: their rounded values, not the float32 ones they were loaded from. A model
+    with folded BatchNorm (FOLD_BATCH_NORM) is refused: its convolutions no longer hold the
+    file's weights."""
+    folded = _folded_batch_norms(model)
+    if folded:
+        raise ValueError(f"this model folds {len(folded)} BatchNorm layers into its "
+                         "convolutions (Config.FOLD_BATCH_NORM=True), so its weights are not "
+                         "matterport's; save from a model built with FOLD_BATCH_NORM=False")
     layers = _model_layers(model)
     with h5py.File(os.fspath(path), "w") as f:
         f.attrs["layer_names"] = np.array([n.encode() for n in layers], dtype="S")

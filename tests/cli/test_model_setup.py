@@ -135,8 +135,8 @@ def test_every_model_command_takes_fast(command):
 
 def test_fast_builds_the_fast_model_and_it_detects(r50_weights):
     """--fast on matterport weights: the fields of FAST_MODE in a real model (bfloat16 where
-    this CPU has it natively, heads included; fit64; OpenCV resize), whose results keep the
-    input's size. torchvision weights get the precision only."""
+    this CPU has it natively, heads included; fit64; OpenCV resize; BatchNorm folded), whose
+    results keep the input's size. torchvision weights get the precision only."""
     import numpy as np
 
     from mrcnn_tf.modeling.precision import choose_compute_dtype, cpu_flags
@@ -146,7 +146,9 @@ def test_fast_builds_the_fast_model_and_it_detects(r50_weights):
     model = model_setup.load_from_args(args, command="detect", quiet=True)
     config = model.config
     assert (config.COMPUTE_DTYPE, config.IMAGE_RESIZE_MODE, config.RESIZE_LIBRARY,
-            config.LOW_PRECISION_HEADS) == ("auto", "fit64", "opencv", True)
+            config.LOW_PRECISION_HEADS, config.FOLD_BATCH_NORM) == ("auto", "fit64", "opencv",
+                                                                     True, True)
+    assert model.keras_model.get_layer("bn_conv1").fold_into == "conv1"
     expected = choose_compute_dtype(cpu_flags(), has_gpu=False)[0]
     assert model.compute_dtype == expected
     assert model.keras_model.get_layer("mrcnn_mask_conv1").compute_dtype == expected

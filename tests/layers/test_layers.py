@@ -5,8 +5,8 @@ import keras
 import numpy as np
 import pytest
 
-from mrcnn_tf.layers import (CUSTOM_OBJECTS, DetectionLayer, MergeRoiAxis, ProposalLayer,
-                             PyramidROIAlign, SplitRoiAxis)
+from mrcnn_tf.layers import (CUSTOM_OBJECTS, DetectionLayer, FusedBatchNorm, MergeRoiAxis,
+                             ProposalLayer, PyramidROIAlign, SplitRoiAxis)
 
 CASES = [
     (ProposalLayer, dict(proposal_count=7, nms_threshold=0.65, pre_nms_limit=123,
@@ -16,6 +16,7 @@ CASES = [
                           nms_threshold=0.25, max_instances=9)),
     (MergeRoiAxis, {}),
     (SplitRoiAxis, {}),
+    (FusedBatchNorm, dict(epsilon=0.01, fold_into="res2a_branch2a")),
 ]
 
 
@@ -69,3 +70,15 @@ def test_roi_axis_merge_and_split():
     merged = np.asarray(MergeRoiAxis()(x))
     np.testing.assert_array_equal(merged, x.reshape(6, 4, 5))
     np.testing.assert_array_equal(np.asarray(SplitRoiAxis()([merged, x])), x)
+
+
+def test_folded_batch_norm_passes_its_input_through_and_cannot_train():
+    x = np.random.default_rng(0).normal(3, 2, (2, 4, 4, 3)).astype(np.float32)
+    plain, folded = FusedBatchNorm(), FusedBatchNorm(fold_into="conv")
+    for layer in (plain, folded):
+        layer.build(x.shape)
+        layer.moving_mean.assign([1.0, 2.0, 3.0])
+    assert not np.allclose(keras.ops.convert_to_numpy(plain(x, training=False)), x)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(folded(x, training=False)), x)
+    with pytest.raises(ValueError, match="folded into 'conv'.*cannot train"):
+        folded(x, training=True)

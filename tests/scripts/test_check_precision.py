@@ -43,5 +43,7 @@ def test_float32_against_itself_agrees_in_full(r50_weights):
 
 def test_the_fast_options_are_run_and_named(r50_weights):
     done = _check_precision(r50_weights, "--precision", "float32", "--mode", "fit64",
-                            "--resize-library", "opencv", "--low-precision-heads")
-    assert "float32 (fit64, heads too, OpenCV resize) against float32 (square)" in done.stdout
+                            "--resize-library", "opencv", "--low-precision-heads",
+                            "--fold-batch-norm")
+    assert ("float32 (fit64, heads too, OpenCV resize, BatchNorm folded) against float32 "
+            "(square)") in done.stdout

@@ -218,3 +218,47 @@ def test_a_torchvision_state_dict_is_named_as_such(coco_r50, parity_dir):
         with pytest.raises(ValueError, match="small_state_dict.pth' is a torch state dict "
                                              r"\(.pth\).*from_weights"):
             load_weights(coco_r50, pth, strict=strict)
+
+
+def test_fold_batch_norm_folds_every_batch_norm_into_its_convolution(coco_r50, r50_weights,
+                                                                     tmp_path):
+    """FOLD_BATCH_NORM: load_weights puts kernel * gamma / sqrt(variance + epsilon) in each
+    convolution before a BatchNorm, the BatchNorm keeps the file's values and passes its
+    input through; the model computes what the unfolded one does, up to float rounding; it
+    refuses to save (its convolutions no longer hold the file's weights)."""
+    from mrcnn_tf.inference.preprocessing import mold_inputs
+    from mrcnn_tf.layers import FusedBatchNorm
+    from mrcnn_tf.ops.anchors import anchors_for_image_shape
+    from tests.helpers import skimage_image
+
+    load_weights(coco_r50, r50_weights)
+    config = mrcnn_tf.Config(NAME="t", NUM_CLASSES=81, BACKBONE="resnet50", IMAGES_PER_GPU=1,
+                             IMAGE_MIN_DIM=128, IMAGE_MAX_DIM=128, FOLD_BATCH_NORM=True)
+    folded = mrcnn_tf.MaskRCNN(mode="inference", config=config).keras_model
+    report = load_weights(folded, r50_weights)
+    batch_norms = [layer.name for layer in coco_r50.layers if isinstance(layer, FusedBatchNorm)]
+    assert len(batch_norms) == 59  # ResNet-50's 53, the classifier's 2, the mask head's 4
+    assert sorted(report.folded) == sorted(batch_norms)
+    assert "folded 59 BatchNorm layers" in str(report)
+    file = {(layer, name.split("/")[-1].split(":")[0]): value
+            for layer, name, value in _file_entries(r50_weights)}
+    for conv, bn in [("conv1", "bn_conv1"), ("res3b_branch2b", "bn3b_branch2b"),
+                     ("mrcnn_class_conv1", "mrcnn_class_bn1"),
+                     ("mrcnn_mask_conv4", "mrcnn_mask_bn4")]:
+        scale = file[bn, "gamma"] / np.sqrt(file[bn, "moving_variance"] + 1e-3)
+        np.testing.assert_allclose(np.asarray(folded.get_layer(conv).kernel),
+                                   file[conv, "kernel"] * scale, rtol=1e-6, err_msg=conv)
+        np.testing.assert_allclose(np.asarray(folded.get_layer(conv).bias),
+                                   (file[conv, "bias"] - file[bn, "moving_mean"]) * scale
+                                   + file[bn, "beta"], rtol=1e-5, atol=1e-6, err_msg=conv)
+        np.testing.assert_array_equal(np.asarray(folded.get_layer(bn).gamma), file[bn, "gamma"])
+    molded, metas, _ = mold_inputs([skimage_image("astronaut")], config)
+    anchors = anchors_for_image_shape(molded.shape[1:3], config)[None]
+    outputs = [[np.asarray(x) for x in model([molded, metas, anchors], training=False)]
+               for model in (coco_r50, folded)]
+    for index in (5, 6):  # rpn_class, rpn_bbox: every anchor's, in a fixed order
+        exact, fold = outputs[0][index], outputs[1][index]
+        assert not np.array_equal(exact, fold)  # the rounding differs: the fold did happen
+        np.testing.assert_allclose(fold, exact, rtol=0, atol=1e-4 * np.abs(exact).max())
+    with pytest.raises(ValueError, match="folds 59 BatchNorm layers.*FOLD_BATCH_NORM=False"):
+        save_weights(folded, tmp_path / "folded.h5")
