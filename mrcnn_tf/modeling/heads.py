@@ -8,17 +8,15 @@ from __future__ import annotations
 
 from keras import layers
 
-from mrcnn_tf.layers import (FusedBatchNorm, MergeRoiAxis, PyramidROIAlign, SplitRoiAxis,
-                             WindowConv2D)
+from mrcnn_tf.layers import MergeRoiAxis, PyramidROIAlign, SplitRoiAxis, WindowConv2D
 from mrcnn_tf.modeling.precision import dtype_policy
-from mrcnn_tf.modeling.resnet import BN_EPSILON
+from mrcnn_tf.modeling.resnet import batch_norm
 
 
 def _conv_bn_relu(x, filters, kernel, name, bn_name, train_bn, fold_bn, padding="valid",
                   conv=layers.Conv2D):
     x = conv(filters, kernel, padding=padding, name=name)(x)
-    x = FusedBatchNorm(epsilon=BN_EPSILON, name=bn_name,
-                       fold_into=name if fold_bn else None)(x, training=train_bn)
+    x = batch_norm(x, bn_name, name, train_bn, fold_bn)
     return layers.Activation("relu")(x)
 
 

@@ -21,8 +21,9 @@ BN_EPSILON = 1e-3
 LAST_BRANCH_BN = re.compile(r"bn[2-5][a-z]_branch2c")  # each block's residual branch ends here
 
 
-def _batch_norm(x, name, conv_name, train_bn, fold_bn):
-    """The BatchNorm after convolution conv_name (folded into it when fold_bn)."""
+def batch_norm(x, name, conv_name, train_bn, fold_bn):
+    """matterport's BatchNorm (epsilon BN_EPSILON) on the output x of convolution conv_name,
+    folded into it when fold_bn (layers.FusedBatchNorm's fold_into); the heads use it too."""
     return FusedBatchNorm(epsilon=BN_EPSILON, name=name,
                           fold_into=conv_name if fold_bn else None)(x, training=train_bn)
 
@@ -34,16 +35,16 @@ def _bottleneck(x, filters, stage, block, *, strides=1, project=False, train_bn=
     conv = f"res{stage}{block}_branch"
     bn = f"bn{stage}{block}_branch"
     y = layers.Conv2D(f1, 1, strides=strides, name=conv + "2a")(x)
-    y = _batch_norm(y, bn + "2a", conv + "2a", train_bn, fold_bn)
+    y = batch_norm(y, bn + "2a", conv + "2a", train_bn, fold_bn)
     y = layers.Activation("relu")(y)
     y = layers.Conv2D(f2, 3, padding="same", name=conv + "2b")(y)
-    y = _batch_norm(y, bn + "2b", conv + "2b", train_bn, fold_bn)
+    y = batch_norm(y, bn + "2b", conv + "2b", train_bn, fold_bn)
     y = layers.Activation("relu")(y)
     y = layers.Conv2D(f3, 1, name=conv + "2c")(y)
-    y = _batch_norm(y, bn + "2c", conv + "2c", train_bn, fold_bn)
+    y = batch_norm(y, bn + "2c", conv + "2c", train_bn, fold_bn)
     if project:
         x = layers.Conv2D(f3, 1, strides=strides, name=conv + "1")(x)
-        x = _batch_norm(x, bn + "1", conv + "1", train_bn, fold_bn)
+        x = batch_norm(x, bn + "1", conv + "1", train_bn, fold_bn)
     y = layers.Add()([y, x])
     return layers.Activation("relu", name=f"res{stage}{block}_out")(y)
 
@@ -68,7 +69,7 @@ def resnet_features(image, architecture, *, train_bn=False, fold_bn=False):
         raise ValueError(f"backbone {architecture!r} is not one of {', '.join(STAGE4_BLOCKS)}")
     x = layers.ZeroPadding2D(3)(image)
     x = layers.Conv2D(64, 7, strides=2, name="conv1")(x)
-    x = _batch_norm(x, "bn_conv1", "conv1", train_bn, fold_bn)
+    x = batch_norm(x, "bn_conv1", "conv1", train_bn, fold_bn)
     x = layers.Activation("relu")(x)
     x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
     stage = functools.partial(_stage, train_bn=train_bn, fold_bn=fold_bn)
