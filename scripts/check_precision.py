@@ -2,14 +2,17 @@
 """Does the low-precision fast mode give the answers float32 gives, on trained weights?
 
     python3 scripts/check_precision.py WEIGHTS [--dataset shapes | --coco-annotations A
-                                                --images DIR] [--precision bfloat16]
-                                               [--mode square|fit64] [--limit N]
+                                                --images DIR] [--shapes-size HxW]
+                                               [--precision bfloat16]
+                                               [--mode square|fit64] [--reference-mode M]
+                                               [--limit N]
                                                [--low-precision-heads] [--resize-library opencv]
                                                [--fold-batch-norm] [--set FIELD=VALUE ...]
 
 Runs the same weights (any file MaskRCNN.from_weights reads: a matterport .h5 such as
 mask_rcnn_coco.h5, a training checkpoint, a torchvision state dict) twice on the same images:
-float32 "square" (exact) and COMPUTE_DTYPE=--precision with IMAGE_RESIZE_MODE=--mode, and
+float32 "square" (exact; --reference-mode fit64: float32 fit64, to judge the precision apart
+from the resize mode) and COMPUTE_DTYPE=--precision with IMAGE_RESIZE_MODE=--mode, and
 optionally LOW_PRECISION_HEADS, RESIZE_LIBRARY=opencv and FOLD_BATCH_NORM (all three: the
 fast mode, mrcnn-tf --fast). It prints,
 with the machine:
@@ -19,7 +22,9 @@ with the machine:
   float32 as the reference, summed over the images: recall, precision (target >= 0.9 each)
   and mean mask IoU of matched pairs (target >= 0.9);
 - the median detect() time of each.
---dataset shapes: 50 held-out synthetic shapes (seed 1, 128x128, as samples/shapes); COCO:
+--dataset shapes: 50 held-out synthetic shapes (seed 1, 128x128 as samples/shapes trains on, or
+--shapes-size HxW: square images mold the same in "square" and fit64, so 64x128 is what
+checks fit64 on them); COCO:
 an annotation file and its image folder (e.g. val2017). bfloat16 is only faster on CPUs with
 AMX or AVX512-BF16 (the machine line says whether this one has them); random weights cannot
 judge it (they are far more precision-sensitive than trained ones).
@@ -60,7 +65,7 @@ def load_dataset(args):
         from mrcnn_tf.data import ShapesDataset
 
         dataset = ShapesDataset()
-        dataset.load_shapes(50, 128, 128, seed=1)
+        dataset.load_shapes(50, *args.shapes_size, seed=1)
     dataset.prepare()
     return dataset
 
@@ -99,6 +104,15 @@ def agreement(exact, fast, shapes) -> dict:
             "ours": ours, "matched": matched}
 
 
+def image_size(text: str) -> tuple:
+    """'64x128' -> (64, 128): the height and width of the shapes images."""
+    height, sep, width = text.partition("x")
+    if not (sep and height.isdigit() and width.isdigit() and min(int(height), int(width)) > 40):
+        raise argparse.ArgumentTypeError(f"{text!r} is not HEIGHTxWIDTH with both sides > 40 "
+                                         "pixels (the shapes keep 20 pixels from each border)")
+    return int(height), int(width)
+
+
 def config_field(text: str) -> tuple:
     """'FIELD=VALUE' -> (FIELD, the Python literal VALUE, or VALUE as a string)."""
     import ast
@@ -116,6 +130,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("weights")
     parser.add_argument("--dataset", choices=("shapes",), default="shapes")
+    parser.add_argument("--shapes-size", type=image_size, default=(128, 128), metavar="HxW",
+                        help="height x width of the held-out shapes (default 128x128; square "
+                             "images mold alike in square and fit64: 64x128 tells them apart)")
     parser.add_argument("--coco-annotations", help="COCO annotation file (instead of shapes)")
     parser.add_argument("--images", help="the annotation file's image folder")
     parser.add_argument("--precision", choices=("bfloat16", "float16", "float32"),
@@ -124,6 +141,9 @@ def main(argv=None) -> int:
                              "--resize-library alone)")
     parser.add_argument("--mode", choices=("square", "fit64"), default="square",
                         help="resize mode of the fast run (default square: precision alone)")
+    parser.add_argument("--reference-mode", choices=("square", "fit64"), default="square",
+                        help="resize mode of the float32 reference run (default square, "
+                             "matterport's; fit64 leaves only the precision options to judge)")
     parser.add_argument("--low-precision-heads", action="store_true",
                         help="fast run: LOW_PRECISION_HEADS (the heads' convolutions too)")
     parser.add_argument("--resize-library", choices=("skimage", "opencv"), default="skimage",
@@ -158,7 +178,7 @@ def main(argv=None) -> int:
                    "FOLD_BATCH_NORM": args.fold_batch_norm}
     (exact, exact_time), (fast, fast_time) = (
         run(MaskRCNN.from_weights(args.weights, **common, **fields), images)
-        for fields in ({}, fast_fields))
+        for fields in ({"IMAGE_RESIZE_MODE": args.reference_mode}, fast_fields))
     exact_map, fast_map = (mask_map(dataset, image_ids, r) for r in (exact, fast))
     agree = agreement(exact, fast, [image.shape[:2] for image in images])
     diff = abs(exact_map - fast_map)
@@ -170,7 +190,10 @@ def main(argv=None) -> int:
                       ", BatchNorm folded" if args.fold_batch_norm else ""])
     fast_name = f"{args.precision} ({args.mode}{extras})"
     print(machine_description())
-    print(f"{args.weights}: {len(images)} images, {fast_name} against float32 (square)")
+    sizes = {image.shape[:2] for image in images}
+    of_size = " of {}x{}".format(*sizes.pop()) if len(sizes) == 1 else ""
+    print(f"{args.weights}: {len(images)} images{of_size}, {fast_name} against float32 "
+          f"({args.reference_mode})")
     print(f"mask mAP@0.5: float32 {exact_map:.3f}, {fast_name} {fast_map:.3f} "
           f"(difference {diff:.3f}, target <= 0.01)")
     print(f"agreement: recall {agree['recall']:.3f}, precision {agree['precision']:.3f} "

@@ -47,3 +47,29 @@ def test_the_fast_options_are_run_and_named(r50_weights):
                             "--fold-batch-norm")
     assert ("float32 (fit64, heads too, OpenCV resize, BatchNorm folded) against float32 "
             "(square)") in done.stdout
+
+
+def test_shapes_size_sets_the_held_out_images(r50_weights):
+    """Non-square shapes (where fit64 molds 64x128, square 128x128) are what the run uses."""
+    done = _check_precision(r50_weights, "--precision", "float32", "--mode", "fit64",
+                            "--shapes-size", "64x128")
+    assert "2 images of 64x128, float32 (fit64) against float32 (square)" in done.stdout, \
+        done.stdout
+
+
+def test_a_bad_shapes_size_is_a_one_line_error(r50_weights):
+    done = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "check_precision.py"), str(r50_weights),
+         "--shapes-size", "30x128"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "argument --shapes-size: '30x128' is not HEIGHTxWIDTH" in done.stderr, done.stderr
+
+
+def test_reference_mode_sets_the_float32_run(r50_weights):
+    """float32 fit64 against float32 fit64: the same Config twice, so agreement in full."""
+    done = _check_precision(r50_weights, "--precision", "float32", "--mode", "fit64",
+                            "--reference-mode", "fit64", "--shapes-size", "64x128")
+    out = done.stdout
+    assert "float32 (fit64) against float32 (fit64)" in out, out
+    assert done.returncode == 0 and re.search(
+        r"agreement: recall 1\.000, precision 1\.000 \((\d+) of \1 / \1\)", out), out
