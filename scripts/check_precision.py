@@ -65,7 +65,7 @@ def load_dataset(args):
         from mrcnn_tf.data import ShapesDataset
 
         dataset = ShapesDataset()
-        dataset.load_shapes(50, *args.shapes_size, seed=1)
+        dataset.load_shapes(50, *(args.shapes_size or (128, 128)), seed=1)
     dataset.prepare()
     return dataset
 
@@ -130,7 +130,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("weights")
     parser.add_argument("--dataset", choices=("shapes",), default="shapes")
-    parser.add_argument("--shapes-size", type=image_size, default=(128, 128), metavar="HxW",
+    parser.add_argument("--shapes-size", type=image_size, metavar="HxW",
                         help="height x width of the held-out shapes (default 128x128; square "
                              "images mold alike in square and fit64: 64x128 tells them apart)")
     parser.add_argument("--coco-annotations", help="COCO annotation file (instead of shapes)")
@@ -164,6 +164,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.coco_annotations and not args.images:
         parser.error("--coco-annotations needs --images")
+    if args.coco_annotations and args.shapes_size:
+        parser.error("--shapes-size is for the shapes, not --coco-annotations")
 
     dataset = load_dataset(args)
     image_ids = list(dataset.image_ids)[:args.limit]

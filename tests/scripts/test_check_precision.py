@@ -63,6 +63,12 @@ def test_a_bad_shapes_size_is_a_one_line_error(r50_weights):
          "--shapes-size", "30x128"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert "argument --shapes-size: '30x128' is not HEIGHTxWIDTH" in done.stderr, done.stderr
+    done = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "check_precision.py"), str(r50_weights),
+         "--shapes-size", "64x128", "--coco-annotations", "a.json", "--images", "."],
+        capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "--shapes-size is for the shapes, not --coco-annotations" \
+        in done.stderr, done.stderr
 
 
 def test_reference_mode_sets_the_float32_run(r50_weights):
