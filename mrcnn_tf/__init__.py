@@ -1,10 +1,12 @@
 """Mask R-CNN instance segmentation in Keras 3 that loads matterport's weights.
 
     import mrcnn_tf
-    model = mrcnn_tf.MaskRCNN(mode="inference", config=mrcnn_tf.CocoConfig(IMAGES_PER_GPU=1))
-    model.load_weights("mask_rcnn_coco.h5")
+    model = mrcnn_tf.MaskRCNN.from_preset("coco")   # or "torchvision-v2", or a file
     result = model.detect([image])[0]   # rois, class_ids, scores, masks
-    picture = mrcnn_tf.visualize.draw_instances(image, result, mrcnn_tf.COCO_CLASS_NAMES)
+    picture = mrcnn_tf.visualize.draw_instances(image, result, model.class_names)
+
+``mrcnn_tf.presets()`` lists the published weights; matterport's way works as it did:
+``MaskRCNN(mode="inference", config=CocoConfig(IMAGES_PER_GPU=1))`` + ``load_weights(...)``.
 
 ``MaskRCNN`` and the modules below are imported on first use, so importing the package (and
 running ``mrcnn-tf --help``) does not load TensorFlow.
@@ -18,6 +20,7 @@ __version__ = "0.1.0"
 # Public name -> (module, attribute or None for the module itself), imported on first access.
 _LAZY = {
     "MaskRCNN": ("mrcnn_tf.model", "MaskRCNN"),
+    "presets": ("mrcnn_tf.weights.published", "presets"),
     "extract_instances": ("mrcnn_tf.extract", "extract_instances"),
     "save_instances": ("mrcnn_tf.extract", "save_instances"),
     "filter_result": ("mrcnn_tf.filtering", "filter_result"),

@@ -28,3 +28,36 @@ COCO_CATEGORY_IDS = (
 TORCHVISION_COCO_CLASS_NAMES = tuple(
     ["BG"] + [COCO_CLASS_NAMES[1 + COCO_CATEGORY_IDS.index(i)] if i in COCO_CATEGORY_IDS
               else "N/A" for i in range(1, 91)])
+
+# The label space a family's COCO weights use, by family name (see default_class_names).
+COCO_NAMES_BY_FAMILY = {"matterport": COCO_CLASS_NAMES,
+                        "torchvision": TORCHVISION_COCO_CLASS_NAMES}
+
+
+def generic_class_names(num_classes: int) -> tuple:
+    """("BG", "class_1", ..., "class_<num_classes - 1>") for weights whose names are unknown."""
+    return ("BG",) + tuple(f"class_{i}" for i in range(1, int(num_classes)))
+
+
+def default_class_names(num_classes: int, family: str = "matterport") -> tuple:
+    """The names a model gets when neither its preset nor its weights file carries any: the
+    family's COCO label space when the class count is that space's (81 for matterport's
+    ``mask_rcnn_coco.h5``, 91 for torchvision's), else generic_class_names."""
+    coco = COCO_NAMES_BY_FAMILY.get(family)
+    if coco is not None and len(coco) == int(num_classes):
+        return coco
+    return generic_class_names(num_classes)
+
+
+def check_class_names(names, num_classes: int, *, what="class_names") -> tuple:
+    """names as a tuple of str, one per class id with "BG" at 0; ValueError (naming ``what``)
+    when the count differs from num_classes or a name is empty or holds a line break."""
+    names = tuple(str(n) for n in names)
+    if len(names) != int(num_classes):
+        raise ValueError(f"{what}: {len(names)} names for NUM_CLASSES={num_classes} "
+                         "(one per class id, background \"BG\" first)")
+    bad = [i for i, n in enumerate(names) if not n.strip() or "\n" in n or "\r" in n]
+    if bad:
+        raise ValueError(f"{what}: name {bad[0]} ({names[bad[0]]!r}) is empty or holds a "
+                         "line break")
+    return names

@@ -4,11 +4,13 @@ from __future__ import annotations
 import logging
 import os
 
+from mrcnn_tf.class_names import check_class_names, default_class_names
 from mrcnn_tf.config import Config
 from mrcnn_tf.inference.detector import Detector
 from mrcnn_tf.modeling.mask_rcnn import build_inference_model
 from mrcnn_tf.modeling.precision import resolve_compute_dtype
 from mrcnn_tf.weights import hdf5
+from mrcnn_tf.weights.h5file import read_class_names
 
 MODES = ("inference", "training")
 
@@ -22,9 +24,13 @@ class MaskRCNN:
     the Keras 3 functional model (see modeling.mask_rcnn / modeling.training_model);
     ``compute_dtype`` (inference) the precision its convolution stacks run in, which
     ``COMPUTE_DTYPE="auto"`` picks for the machine (modeling.precision).
+    ``class_names`` (index = class id, "BG" first) travel with the model: from the preset,
+    from a weights file that carries them (save_weights writes them), else the family's COCO
+    names for a COCO class count, else "class_1", ...; assignable.
     """
 
-    def __init__(self, mode="inference", config=None, model_dir=None, strategy=None):
+    def __init__(self, mode="inference", config=None, model_dir=None, strategy=None, *,
+                 class_names=None):
         if mode not in MODES:
             raise ValueError(f"mode {mode!r} is not supported; valid: {', '.join(MODES)}")
         if not isinstance(config, Config):
@@ -32,6 +38,7 @@ class MaskRCNN:
                              "CocoConfig() or Config(NUM_CLASSES=...)")
         self.mode = mode
         self.config = config
+        self.class_names = class_names
         self.model_dir = os.fspath(model_dir) if model_dir is not None else None
         if mode == "training":
             self._build_training(strategy)
@@ -48,6 +55,36 @@ class MaskRCNN:
             self.keras_model = build_torchvision_model(config)
         self._detector = Detector(self.keras_model, config)
 
+    @property
+    def class_names(self) -> tuple:
+        """Names of the model's classes, index = class id ("BG" first)."""
+        return self._class_names
+
+    @class_names.setter
+    def class_names(self, names):
+        """names: one per class id (None: the default for the config, see the class doc)."""
+        if names is None:
+            names = default_class_names(self.config.NUM_CLASSES, self.config.family)
+        self._class_names = check_class_names(names, self.config.NUM_CLASSES)
+
+    @classmethod
+    def from_preset(cls, preset, **config_overrides) -> "MaskRCNN":
+        """An inference model for published weights or a weights file, in one call:
+        ``MaskRCNN.from_preset("coco")``, ``"torchvision-v1"``, ``"torchvision-v2"`` (see
+        ``mrcnn_tf.presets()``; downloaded once into the cache and verified, weights.fetch) or
+        a path (as from_weights). config_overrides: Config fields, e.g.
+        ``DETECTION_MIN_CONFIDENCE=0.5``. The model's class_names are the preset's, or the
+        file's. Raises ValueError for an unknown preset or bad fields, weights.fetch's
+        DownloadError when the download fails."""
+        from mrcnn_tf.weights.fetch import resolve_weights
+        from mrcnn_tf.weights.published import PUBLISHED
+
+        model = cls.from_weights(resolve_weights(preset), **config_overrides)
+        spec = PUBLISHED.get(str(preset).lower())
+        if spec is not None and not os.path.isfile(os.fspath(preset)):
+            model.class_names = spec.class_names
+        return model
+
     @classmethod
     def from_weights(cls, path, *, config_class=Config, **config_overrides) -> "MaskRCNN":
         """An inference model with a matterport-layout weights file loaded, e.g.
@@ -61,6 +98,8 @@ class MaskRCNN:
         from its keys, other fields TorchvisionConfig's (e.g. DETECTION_MIN_CONFIDENCE 0.05);
         so does an HDF5 checkpoint written by that family's training (ARCHITECTURE and
         NUM_CLASSES from its layers; give the sizes it was trained at, e.g. IMAGE_MAX_DIM).
+        The model's class_names are those the file carries (see save_weights), else the
+        default for its class count.
         Raises ValueError for an unknown or bad Config field, a file that does not tell its
         backbone or class count, or weights that do not fit the model; OSError when the file
         cannot be read.
@@ -164,7 +203,9 @@ class MaskRCNN:
         ``exclude=weights.torchvision_loader.CLASS_SPECIFIC_LAYERS`` (else a ValueError naming
         those layers); strict=False there leaves layers the file lacks as they are.
         Returns a weights.hdf5.LoadReport (also logged). In training mode, a checkpoint
-        written by training also sets the log folder and epoch to resume from.
+        written by training also sets the log folder and epoch to resume from. A file that
+        carries class names (save_weights writes them) sets ``class_names`` when its class
+        layers were loaded.
         """
         from mrcnn_tf.weights import torchvision_loader
 
@@ -173,13 +214,16 @@ class MaskRCNN:
             return torchvision_loader.load_file(self.keras_model, filepath, exclude=exclude,
                                                 strict=strict)
         report = hdf5.load_weights(self.keras_model, filepath, exclude=exclude, strict=strict)
+        stored = read_class_names(filepath)
+        if stored is not None and len(stored) == self.config.NUM_CLASSES and not exclude:
+            self.class_names = stored
         if self.mode == "training":
             self.set_log_dir(filepath)
         return report
 
     def save_weights(self, filepath):
-        """Save the weights in the same HDF5 layout load_weights reads."""
-        hdf5.save_weights(self.keras_model, filepath)
+        """Save the weights, and the class names, in the same HDF5 layout load_weights reads."""
+        hdf5.save_weights(self.keras_model, filepath, class_names=self.class_names)
 
     def detect(self, images, verbose=0, batch_size=None, masks=True):
         """Detect instances in images.

@@ -18,8 +18,6 @@ import os
 import sys
 from pathlib import Path
 
-COCO_NUM_CLASSES = 81
-TORCHVISION_COCO_NUM_CLASSES = 91  # torchvision's COCO label space (category ids, "N/A" gaps)
 DEFAULT_DIMS = {"IMAGE_MAX_DIM": 1024, "IMAGE_MIN_DIM": 800}  # the parser's defaults
 
 
@@ -44,20 +42,23 @@ def read_class_names(path, num_classes: int) -> list:
     return names
 
 
-def class_names_for(num_classes: int, path=None) -> tuple:
-    """(class names, note or None): from the file, COCO's for 81 classes (matterport) or 91
-    (torchvision's label space), else class_1..."""
-    from mrcnn_tf.class_names import COCO_CLASS_NAMES, TORCHVISION_COCO_CLASS_NAMES
+def class_names_for(num_classes: int, path=None, *, carried=None,
+                    family="matterport") -> tuple:
+    """(class names, note or None): from the --class-names file, else the names the weights
+    carry (a preset's, or a file's written by save_weights), else the family's default
+    (class_names.default_class_names: COCO's for a COCO class count, else class_1, ...; the
+    note says so then)."""
+    from mrcnn_tf.class_names import default_class_names, generic_class_names
 
     if path is not None:
         return read_class_names(path, num_classes), None
-    if num_classes == COCO_NUM_CLASSES:
-        return list(COCO_CLASS_NAMES), None
-    if num_classes == TORCHVISION_COCO_NUM_CLASSES:
-        return list(TORCHVISION_COCO_CLASS_NAMES), None
-    names = ["BG"] + [f"class_{i}" for i in range(1, num_classes)]
-    return names, (f"the weights have {num_classes} classes and no --class-names file was "
-                   "given: classes are named class_1, class_2, ...")
+    if carried is not None and len(carried) == num_classes:
+        return list(carried), None
+    names = list(default_class_names(num_classes, family))
+    if names != list(generic_class_names(num_classes)):
+        return names, None
+    return names, (f"the weights have {num_classes} classes and no names, and no "
+                   "--class-names file was given: classes are named class_1, class_2, ...")
 
 
 def resolve_weights(spec: str, *, quiet: bool) -> Path:
@@ -85,19 +86,37 @@ def weights_info(path: Path):
     return info
 
 
-def weights_num_classes(spec) -> int:
-    """NUM_CLASSES of the --weights value, read without building a model (published weights
+@dataclasses.dataclass(frozen=True)
+class WeightsClasses:
+    """What a --weights value says of its classes: NUM_CLASSES, the family, and the names it
+    carries (None when it carries none)."""
+
+    num_classes: int
+    family: str
+    names: tuple | None
+
+
+def weights_classes(spec) -> WeightsClasses:
+    """The classes of the --weights value, read without building a model (published weights
     such as "coco" need no download for this). Raises SetupError."""
     from mrcnn_tf.weights.fetch import PUBLISHED
+    from mrcnn_tf.weights.h5file import read_class_names
 
     path = Path(os.fspath(spec)).expanduser()
     if not path.is_file() and str(spec).lower() in PUBLISHED:
-        return PUBLISHED[str(spec).lower()].num_classes
+        published = PUBLISHED[str(spec).lower()]
+        return WeightsClasses(published.num_classes, published.family, published.class_names)
     if not path.is_file():
         known = " or ".join(repr(n) for n in PUBLISHED)
         raise SetupError(f"--weights {os.fspath(spec)!r}: no such file (give a path to an .h5 "
                          f"file, or {known} to download published weights)")
-    return weights_info(path).num_classes
+    info = weights_info(path)
+    return WeightsClasses(info.num_classes, info.family, read_class_names(path))
+
+
+def weights_num_classes(spec) -> int:
+    """NUM_CLASSES of the --weights value (weights_classes). Raises SetupError."""
+    return weights_classes(spec).num_classes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,8 +136,9 @@ def choose_classes(args, *, command: str, quiet: bool) -> ModelClasses:
     """Class names for args.weights and args.class_names, and args.classes (when the command
     has --classes) as class ids; no download, no model. A note goes to stderr (unless quiet)
     when the names are made up. Raises SetupError."""
-    num_classes = weights_num_classes(args.weights)
-    names, note = class_names_for(num_classes, args.class_names)
+    weights = weights_classes(args.weights)
+    names, note = class_names_for(weights.num_classes, args.class_names, carried=weights.names,
+                                  family=weights.family)
     if note and not quiet:
         print(f"mrcnn-tf {command}: note: {note}", file=sys.stderr)
     keep = None
@@ -174,6 +194,7 @@ def model_from_args(args, *, command: str, quiet: bool, **config) -> tuple:
     classes = choose_classes(args, command=command, quiet=quiet)
     model = load_from_args(args, command=command, quiet=quiet,
                            num_classes=classes.num_classes, **config)
+    model.class_names = classes.names
     return model, classes
 
 

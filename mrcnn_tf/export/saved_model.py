@@ -28,7 +28,7 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
-from mrcnn_tf.class_names import COCO_CLASS_NAMES, TORCHVISION_COCO_CLASS_NAMES
+from mrcnn_tf.class_names import check_class_names
 from mrcnn_tf.export.molding import MoldingSpec, mold_encoded_images, mold_image_batch
 from mrcnn_tf.export.names import (BYTES_INPUT, BYTES_SIGNATURE, CLASS_NAMES_ASSET, CONFIG_ASSET,
                                    INPUT_KINDS, MASK_FORMATS, MASKS, NUM_DETECTIONS,
@@ -131,21 +131,7 @@ def _check_arguments(config, version, input_kinds, max_detections, mask_format, 
     if not isinstance(max_detections, (int, np.integer)) or not 1 <= max_detections <= limit:
         raise ValueError(f"max_detections: expected an integer in 1..{limit} "
                          f"(Config.DETECTION_MAX_INSTANCES), got {max_detections!r}")
-    if class_names is None and config.NUM_CLASSES == len(TORCHVISION_COCO_CLASS_NAMES):
-        class_names = TORCHVISION_COCO_CLASS_NAMES
-    if class_names is None:
-        if config.NUM_CLASSES != len(COCO_CLASS_NAMES):
-            raise ValueError(f"class_names: required for NUM_CLASSES={config.NUM_CLASSES} "
-                             f"(the COCO names are the default only for "
-                             f"{len(COCO_CLASS_NAMES)} classes)")
-        class_names = COCO_CLASS_NAMES
-    class_names = [str(n) for n in class_names]
-    if len(class_names) != config.NUM_CLASSES:
-        raise ValueError(f"class_names: {len(class_names)} names for NUM_CLASSES="
-                         f"{config.NUM_CLASSES}; give one per class id, background first")
-    if any("\n" in n for n in class_names):
-        raise ValueError("class_names: a name contains a line break")
-    return kinds, int(max_detections), class_names
+    return kinds, int(max_detections), list(check_class_names(class_names, config.NUM_CLASSES))
 
 
 def export_saved_model(model, export_dir, *, version=1, input_kinds=INPUT_KINDS,
@@ -157,7 +143,8 @@ def export_saved_model(model, export_dir, *, version=1, input_kinds=INPUT_KINDS,
     ``serving_default``, "tensor" is ``serving_image_tensor`` (and also the default when
     "bytes" is not asked for). max_detections: N, rows per image (default and maximum
     DETECTION_MAX_INSTANCES). mask_format: "box" or "image" (see module doc; "image" fixes the
-    batch to 1). class_names: one per class id, "BG" first (default: COCO's for 81 classes).
+    batch to 1). class_names: one per class id, "BG" first (default: the model's
+    class_names).
     overwrite: replace an existing version directory. The version is written to a temporary
     directory beside it and renamed, so a watching TF Serving never sees half a model.
     Returns the version directory path (str).
@@ -169,7 +156,8 @@ def export_saved_model(model, export_dir, *, version=1, input_kinds=INPUT_KINDS,
     else:  # torchvision's family molds and runs each image at its own size
         from mrcnn_tf.export.torchvision_serving import TorchvisionServingModule as module_class
     kinds, max_detections, class_names = _check_arguments(
-        config, version, input_kinds, max_detections, mask_format, class_names)
+        config, version, input_kinds, max_detections, mask_format,
+        model.class_names if class_names is None else class_names)
     export_dir = os.path.abspath(os.fspath(export_dir))
     target = os.path.join(export_dir, str(int(version)))
     if os.path.exists(target) and not overwrite:

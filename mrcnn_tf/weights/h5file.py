@@ -6,12 +6,14 @@ at ``<layer>/<weight name>``, e.g. ``conv1/conv1/kernel:0``.
 """
 from __future__ import annotations
 
+import json
 import os
 
 import h5py
 import numpy as np
 
 COCO_WEIGHTS_SIZE = 257_557_808
+CLASS_NAMES_ATTRIBUTE = "mrcnn_tf_class_names"  # JSON list, index = class id ("BG" first)
 
 
 def decode_names(names):
@@ -58,3 +60,18 @@ def read_weights(path) -> dict:
                 raise ValueError(f"weights file {os.fspath(path)!r} is damaged or truncated: "
                                  f"cannot read layer {layer!r} ({err})") from err
     return layers
+
+
+def read_class_names(path):
+    """The class names a weights file carries (written by save_weights with class_names), as a
+    tuple, or None: matterport's own files and files of other kinds carry none."""
+    try:
+        f, root = open_weights_file(path)
+    except (ValueError, OSError):
+        return None
+    with f:
+        raw = f.attrs.get(CLASS_NAMES_ATTRIBUTE)
+    if raw is None:
+        return None
+    names = json.loads(raw.decode("utf8") if isinstance(raw, bytes) else str(raw))
+    return tuple(str(n) for n in names)

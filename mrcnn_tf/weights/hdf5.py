@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
 import logging
 import os
 
@@ -20,7 +21,7 @@ from mrcnn_tf.ops.batch_norm_folding import fold_batch_norm
 from mrcnn_tf.weights import compatible
 from mrcnn_tf.weights.compatible import CLASS_SPECIFIC_LAYERS  # noqa: F401 (public here too)
 from mrcnn_tf.weights.formats import file_kind
-from mrcnn_tf.weights.h5file import read_weights
+from mrcnn_tf.weights.h5file import CLASS_NAMES_ATTRIBUTE, read_weights
 
 logger = logging.getLogger(__name__)
 
@@ -182,8 +183,12 @@ def load_weights(model, path, *, exclude=None, strict=True) -> LoadReport:
     return report
 
 
-def save_weights(model, path) -> None:
+def save_weights(model, path, *, class_names=None) -> None:
     """Write the model's weights in the Keras 2 layout that load_weights (and matterport) read.
+
+    class_names: the model's names (index = class id), kept in the root attribute
+    h5file.CLASS_NAMES_ATTRIBUTE (JSON; matterport's code ignores it) and read back by
+    h5file.read_class_names.
 
     Weights held in bfloat16 (an inference model with COMPUTE_DTYPE="bfloat16") are written
     as float32: their rounded values, not the float32 ones they were loaded from. A model
@@ -199,6 +204,8 @@ def save_weights(model, path) -> None:
         f.attrs["layer_names"] = np.array([n.encode() for n in layers], dtype="S")
         f.attrs["backend"] = b"tensorflow"
         f.attrs["keras_version"] = keras.__version__.encode()
+        if class_names is not None:
+            f.attrs[CLASS_NAMES_ATTRIBUTE] = json.dumps(list(class_names)).encode()
         for name, layer in layers.items():
             group = f.create_group(name)
             entries = [(f"{sub}/{var}:0", v) for (sub, var), v in _variables_by_key(layer).items()]

@@ -19,9 +19,10 @@ import re
 
 import numpy as np
 
+from mrcnn_tf.class_names import default_class_names
 from mrcnn_tf.config import Config
 from mrcnn_tf.weights.formats import STATE_DICT_KINDS, TORCH_LEGACY, file_kind
-from mrcnn_tf.weights.h5file import decode_names, open_weights_file
+from mrcnn_tf.weights.h5file import decode_names, open_weights_file, read_class_names
 
 BACKBONE_BY_RES4_BLOCKS = {6: "resnet50", 23: "resnet101"}
 RES4_BLOCK = re.compile(r"^res4[a-z]\d*_branch2a$")
@@ -151,3 +152,22 @@ def config_from_weights(path, *, config_class=Config, **overrides) -> Config:
                              f"give {field} yourself")
         fields[field] = value
     return config_class(**fields, **overrides)
+
+
+def class_names_of(weights) -> tuple:
+    """The class names that come with a weights argument: a published name ("coco", ...) has
+    its preset's (no download needed); a file the names it carries (save_weights writes
+    them), else class_names.default_class_names for its class count and family. Raises
+    ValueError when a file does not tell its class count, OSError when it cannot be read."""
+    from mrcnn_tf.weights.published import PUBLISHED
+
+    path = os.fspath(weights)
+    if not os.path.isfile(path) and path.lower() in PUBLISHED:
+        return PUBLISHED[path.lower()].class_names
+    carried = read_class_names(path)
+    if carried is not None:
+        return carried
+    info = inspect_weights(path)
+    if info.num_classes is None:
+        raise ValueError(f"{path!r} does not tell its class count (no class-score layer)")
+    return default_class_names(info.num_classes, info.family)

@@ -12,6 +12,7 @@ import hashlib
 import os
 from pathlib import Path
 
+from mrcnn_tf.class_names import COCO_NAMES_BY_FAMILY
 from mrcnn_tf.weights.formats import KERAS_H5, TORCH
 from mrcnn_tf.weights.h5file import COCO_WEIGHTS_SIZE
 
@@ -57,7 +58,8 @@ class PublishedWeights:
     family: "matterport" (Keras 2 HDF5) or "torchvision" (a torch state dict); version: the
     torchvision model version ("v1", "v2"), None for matterport's; file_format: KERAS_H5 or
     TORCH (a torch.save file, zip or legacy), the check a download must pass before it is
-    kept (formats.check_format).
+    kept (formats.check_format). box_ap / mask_ap: the publisher's COCO val AP (None when
+    not published).
     """
 
     name: str
@@ -71,27 +73,48 @@ class PublishedWeights:
     family: str = "matterport"
     version: str | None = None
     file_format: str = KERAS_H5
+    box_ap: float | None = None
+    mask_ap: float | None = None
+
+    @property
+    def class_names(self) -> tuple:
+        """The names of the classes it was trained for (index = class id, "BG" first)."""
+        return COCO_NAMES_BY_FAMILY[self.family]
+
+    def describe(self) -> str:
+        """One line: name, family, backbone, classes, the publisher's AP."""
+        family = self.family + (f" {self.version}" if self.version else "")
+        ap = "/".join(f"{v:.1f}" for v in (self.box_ap, self.mask_ap) if v is not None)
+        kinds = "box / mask" if self.mask_ap is not None else "box"
+        return (f"{self.name:15} {family:15} {self.backbone:10} {self.num_classes} classes"
+                + (f"  COCO {kinds} AP {ap}" if ap else ""))
 
 
 COCO = PublishedWeights(
     name="coco", filename="mask_rcnn_coco.h5",
     url="https://github.com/matterport/Mask_RCNN/releases/download/v2.0/mask_rcnn_coco.h5",
     size=COCO_WEIGHTS_SIZE, digest=Digest("md5", "e98aaff6f99e307b5e2a8a3ff741a518"),
-    url_env="MRCNN_TF_COCO_URL", backbone="resnet101", num_classes=81)
+    url_env="MRCNN_TF_COCO_URL", backbone="resnet101", num_classes=81, box_ap=34.7)
 TORCHVISION_V1 = PublishedWeights(
     name="torchvision-v1", filename="maskrcnn_resnet50_fpn_coco-bf2d0c1e.pth",
     url="https://download.pytorch.org/models/maskrcnn_resnet50_fpn_coco-bf2d0c1e.pth",
     size=178_090_079, digest=Digest("sha256", "bf2d0c1e"),
     url_env="MRCNN_TF_TORCHVISION_V1_URL", backbone="resnet50", num_classes=91,
-    family="torchvision", version="v1", file_format=TORCH)
+    family="torchvision", version="v1", file_format=TORCH, box_ap=37.9, mask_ap=34.6)
 TORCHVISION_V2 = PublishedWeights(
     name="torchvision-v2", filename="maskrcnn_resnet50_fpn_v2_coco-73cbd019.pth",
     url="https://download.pytorch.org/models/maskrcnn_resnet50_fpn_v2_coco-73cbd019.pth",
     size=185_828_065,
     digest=Digest("sha256", "73cbd0190fcbe3ba339921fbce2c3a0b6bb9126c9a133c85e43a2a8e060a109e"),
     url_env="MRCNN_TF_TORCHVISION_V2_URL", backbone="resnet50", num_classes=91,
-    family="torchvision", version="v2", file_format=TORCH)
+    family="torchvision", version="v2", file_format=TORCH, box_ap=47.4, mask_ap=41.8)
 PUBLISHED = {spec.name: spec for spec in (COCO, TORCHVISION_V1, TORCHVISION_V2)}
+
+
+def presets() -> tuple:
+    """The published weights ``MaskRCNN.from_preset`` knows, as PublishedWeights (name,
+    family, backbone, num_classes, class_names, box_ap, mask_ap, ...)."""
+    return tuple(PUBLISHED.values())
 
 
 def cache_dir() -> Path:

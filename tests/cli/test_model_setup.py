@@ -108,7 +108,7 @@ def test_torchvision_class_names_for_91_classes():
     from mrcnn_tf.class_names import TORCHVISION_COCO_CLASS_NAMES
     from mrcnn_tf.cli.model_setup import class_names_for
 
-    names, note = class_names_for(91)
+    names, note = class_names_for(91, family="torchvision")
     assert names == list(TORCHVISION_COCO_CLASS_NAMES) and note is None
     assert names[1] == "person" and names[12] == "N/A" and names[90] == "toothbrush"
 

@@ -6,13 +6,16 @@ import types
 import pytest
 
 import mrcnn_tf
+from mrcnn_tf.class_names import default_class_names
 from mrcnn_tf.cli.main import main
 from mrcnn_tf.export import export_saved_model
 
 
-def _model(**overrides):
-    """What export_saved_model reads before it builds anything: the config."""
-    return types.SimpleNamespace(config=mrcnn_tf.CocoConfig(**overrides), keras_model=None)
+def _model(class_names=None, **overrides):
+    """What export_saved_model reads before it builds anything: the config and the names."""
+    config = mrcnn_tf.CocoConfig(**overrides)
+    names = class_names or default_class_names(config.NUM_CLASSES, config.family)
+    return types.SimpleNamespace(config=config, keras_model=None, class_names=names)
 
 
 @pytest.mark.parametrize("arguments, message", [
@@ -31,9 +34,12 @@ def test_bad_arguments_are_named(tmp_path, arguments, message):
     assert not (tmp_path / "model").exists()
 
 
-def test_other_class_counts_need_names(tmp_path):
-    with pytest.raises(ValueError, match="class_names: required for NUM_CLASSES=5"):
-        export_saved_model(_model(NUM_CLASSES=5), tmp_path)
+def test_the_models_own_names_are_checked(tmp_path):
+    """Without class_names the export takes the model's, and checks them as it would its own."""
+    bad = ("BG", "cat", "dog", "a\nb", "fox")
+    with pytest.raises(ValueError, match="name 3 .* line break"):
+        export_saved_model(_model(bad, NUM_CLASSES=5), tmp_path / "model")
+    assert not (tmp_path / "model").exists()
 
 
 def test_only_square_resizing_exports(tmp_path):
