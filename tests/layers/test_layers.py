@@ -82,3 +82,22 @@ def test_folded_batch_norm_passes_its_input_through_and_cannot_train():
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(folded(x, training=False)), x)
     with pytest.raises(ValueError, match="folded into 'conv'.*cannot train"):
         folded(x, training=True)
+
+
+def test_custom_objects_list_every_registered_layer():
+    """Every layer class the layers package registers with Keras is in CUSTOM_OBJECTS."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import mrcnn_tf.layers as package
+
+    registered = {}
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        for name, cls in inspect.getmembers(module, inspect.isclass):
+            if (issubclass(cls, keras.layers.Layer) and cls.__module__ == module.__name__
+                    and keras.saving.get_registered_name(cls) == f"mrcnn_tf>{name}"):
+                registered[name] = cls
+    assert len(registered) >= 13
+    assert registered == CUSTOM_OBJECTS
