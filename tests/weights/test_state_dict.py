@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import mrcnn_tf.weights
+from mrcnn_tf.weights.formats import TORCH_LEGACY, TORCH_ZIP, file_kind
 from mrcnn_tf.weights.state_dict import (check_state_dict, read_state_dict,
                                          torchvision_backbone, torchvision_num_classes,
                                          torchvision_version)
@@ -49,6 +50,17 @@ def test_npz_and_safetensors_read_as_the_pth(tv_dir, expected, tmp_path):
     assert set(tensors) == set(expected)
     assert_same({key: tensors[key] for key in expected}, expected)
     assert_same(read_state_dict(tv_dir / "small_state_dict.pth"), expected)
+
+
+@pytest.mark.parametrize("name", ["small_state_dict.pth", "small_checkpoint.pth",
+                                  "small_state_dict_legacy.pth", "small_checkpoint_legacy.pth"])
+def test_files_real_torch_wrote(tv_dir, expected, name):
+    """Files torch itself wrote, in its zip and legacy (_use_new_zipfile_serialization=False)
+    layouts, a state dict and a {"model": ..., "epoch": 3} checkpoint: each reads exactly as
+    small_state_dict_expected.npz (key order, value, dtype, shape), including the transposed
+    view, float16, the 0-d int64 and the two views at an offset and a stride of one storage."""
+    assert file_kind(tv_dir / name) == (TORCH_LEGACY if "legacy" in name else TORCH_ZIP)
+    assert_same(read_state_dict(tv_dir / name), expected)
 
 
 def test_the_kind_comes_from_the_bytes_not_the_name(tv_dir, expected, tmp_path):
