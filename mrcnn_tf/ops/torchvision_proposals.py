@@ -6,6 +6,12 @@ Boxes are float32 (y1, x1, y2, x2) pixels; deltas (dx, dy, dw, dh) (see ops.torc
 Per image: decode every anchor; per level keep the pre_nms_top_n highest objectness logits;
 clip to the image, drop boxes smaller than min_size and probabilities (sigmoid) below
 score_threshold; NMS within each level; then the P best of all levels by probability.
+
+Equal scores are taken in a fixed order, lowest position first: within a level by anchor
+index (tf.math.top_k), in NMS by top-k position (tf.image.non_max_suppression prefers the
+lower index on equal scores), and at the final cut by level, then by top-k position
+(tf.math.top_k over the levels concatenated in order). torchvision leaves that order to
+PyTorch's sort, which is not stable on the CPU; the two agree whenever no tie straddles a cut.
 """
 from __future__ import annotations
 
@@ -39,22 +45,13 @@ def image_proposals(logits, deltas, anchors, image_hw, *, pre_nms_top_n, post_nm
         keep = tf.logical_and(large_enough(boxes, min_size), scores >= score_threshold)
         boxes = tf.boolean_mask(boxes, keep)
         scores = tf.boolean_mask(scores, keep)
-        # NMS ordered by logit: float32 sigmoids of large logits tie at 1.0, and torchvision's
-        # NMS (a stable sort) then keeps them in top-k order, which is logit order
-        selected = tf.image.non_max_suppression(boxes, tf.boolean_mask(top_logits, keep),
-                                                post_nms_top_n, nms_threshold)
+        selected = tf.image.non_max_suppression(boxes, scores, post_nms_top_n, nms_threshold)
         kept_boxes.append(tf.gather(boxes, selected))
         kept_scores.append(tf.gather(scores, selected))
     boxes = tf.concat(kept_boxes, axis=0)
     scores = tf.concat(kept_scores, axis=0)
-    # by probability; equal probabilities (float32 sigmoids saturate: 1.0, 0.9999999, ...)
-    # torchvision leaves to PyTorch's unstable CPU sort (x86-simd-sort), which returns them
-    # roughly in reverse order of position: here exactly reversed (the later level first,
-    # then the lower logit)
-    reverse = tf.argsort(scores[::-1], direction="DESCENDING", stable=True)
-    best = (tf.shape(scores)[0] - 1 - reverse)[:post_nms_top_n]
+    scores, best = tf.math.top_k(scores, tf.minimum(post_nms_top_n, tf.shape(scores)[0]))
     boxes = tf.gather(boxes, best)
-    scores = tf.gather(scores, best)
     missing = post_nms_top_n - tf.shape(scores)[0]
     valid = tf.pad(tf.ones_like(scores, tf.bool), [[0, missing]])
     return (tf.pad(boxes, [[0, missing], [0, 0]]), tf.pad(scores, [[0, missing]]), valid)
