@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mrcnn_tf.image_decode import decode_image_bytes
+from mrcnn_tf.image_decode import DEFAULT_MAX_PIXELS, ImageTooLargeError, decode_image_bytes
 from mrcnn_tf.inference.images import normalize_image
 from mrcnn_tf.inference.torchvision_transform import padded_side
 from mrcnn_tf.ops.resize import ResizeSpec
@@ -19,13 +19,21 @@ class ImageDecodeError(ValueError):
     """File bytes that are not an image detect() can take; the message says why."""
 
 
-def decode_image(data: bytes) -> np.ndarray:
+def decode_image(data: bytes, *, max_pixels=DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Decode encoded image bytes (JPEG, PNG, TIFF, ... as OpenCV reads them) to RGB [H, W, 3]
     or grayscale [H, W], in the file's depth (uint8 or uint16); EXIF orientation applied,
-    alpha dropped. Raises ImageDecodeError with a short reason."""
+    alpha dropped. Raises ImageDecodeError with a short reason.
+
+    max_pixels: bytes whose header states more pixels (width x height) are not decoded
+    (ImageDecodeError naming the size), nor are bytes whose header does not state a size
+    (image_decode.decode_image_bytes); None: no limit.
+    """
     if not data:
         raise ImageDecodeError("empty file")
-    image = decode_image_bytes(data)
+    try:
+        image = decode_image_bytes(data, max_pixels=max_pixels)
+    except ImageTooLargeError as err:
+        raise ImageDecodeError(f"{err} (--max-pixels); not decoded") from None
     if image is None:
         raise ImageDecodeError("not a readable image (corrupt, truncated or unsupported format)")
     try:

@@ -27,6 +27,7 @@ from mrcnn_tf.beam import outputs, transforms
 from mrcnn_tf.beam.images import molded_shape, molds_to_one_shape
 from mrcnn_tf.beam.model_handler import MaskRCNNModelHandler
 from mrcnn_tf.class_names import COCO_CLASS_NAMES
+from mrcnn_tf.image_decode import DEFAULT_MAX_PIXELS
 
 
 @dataclasses.dataclass
@@ -39,6 +40,8 @@ class BeamDetectJob:
     min_score: as filtering.filter_result. draw / extract: also write annotated pictures /
     cut-outs. batch_size: images per model call. num_shards: output shards (0: the runner
     decides). share_model: one model per machine instead of per worker process.
+    max_pixels: an image whose header states more pixels (width x height) is not decoded and
+    gets an error line (None: no limit).
     """
 
     input_pattern: str
@@ -53,6 +56,7 @@ class BeamDetectJob:
     batch_size: int = 4
     num_shards: int = 0
     share_model: bool = False
+    max_pixels: int | None = DEFAULT_MAX_PIXELS
 
     def model_config(self):
         """The Config for the overrides (validated now, before any worker starts; BACKBONE
@@ -115,7 +119,7 @@ def build(pipeline, job: BeamDetectJob) -> dict:
                | "MatchFiles" >> fileio.MatchFiles(job.input_pattern)
                | "SpreadFiles" >> beam.Reshuffle()
                | "ReadMatches" >> fileio.ReadMatches()
-               | "Decode" >> beam.ParDo(transforms.DecodeImage()).with_outputs(
+               | "Decode" >> beam.ParDo(transforms.DecodeImage(job.max_pixels)).with_outputs(
                    transforms.ERRORS, main="images"))
     results, failed_batches = detect_images(decoded.images, job)
     formatted = results | "Format" >> beam.ParDo(transforms.FormatResult(

@@ -15,6 +15,7 @@ from apache_beam.metrics import Metrics
 
 from mrcnn_tf.beam import outputs
 from mrcnn_tf.beam.images import ImageDecodeError, decode_image
+from mrcnn_tf.image_decode import DEFAULT_MAX_PIXELS
 
 ERRORS = "errors"
 COUNTERS_NAMESPACE = "mrcnn_tf"
@@ -30,9 +31,11 @@ def first_line(err: BaseException) -> str:
 
 
 class DecodeImage(beam.DoFn):
-    """fileio.ReadableFile -> (path, image); unreadable files -> ERRORS."""
+    """fileio.ReadableFile -> (path, image); unreadable files and images above max_pixels
+    (width x height as the header states it; not decoded) -> ERRORS."""
 
-    def __init__(self):
+    def __init__(self, max_pixels=DEFAULT_MAX_PIXELS):
+        self.max_pixels = max_pixels
         self.read = Metrics.counter(COUNTERS_NAMESPACE, READ)
         self.failed = Metrics.counter(COUNTERS_NAMESPACE, FAILED)
 
@@ -40,7 +43,7 @@ class DecodeImage(beam.DoFn):
         path = readable.metadata.path
         self.read.inc()
         try:
-            image = decode_image(readable.read())
+            image = decode_image(readable.read(), max_pixels=self.max_pixels)
         except ImageDecodeError as err:
             reason = str(err)
         except (OSError, IOError) as err:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from mrcnn_tf.image_decode import DEFAULT_MAX_PIXELS, MEGAPIXEL
+
 
 def positive_int(text) -> int:
     """A whole number >= 1."""
@@ -37,6 +39,34 @@ def unit_float(text) -> float:
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
     return value
+
+
+def pixel_count(text) -> int:
+    """Pixels: a whole number, or megapixels with an M/MP suffix (40M)."""
+    value = str(text).strip().upper()
+    scale = 1
+    for suffix in ("MP", "M"):
+        if value.endswith(suffix):
+            value, scale = value[:-len(suffix)], MEGAPIXEL
+            break
+    try:
+        pixels = int(float(value) * scale)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a pixel count (e.g. 40M or "
+                                         "40000000)") from None
+    if pixels < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not >= 1 pixel")
+    return pixels
+
+
+def add_max_pixels_argument(parser, what: str) -> None:
+    """--max-pixels N (pixel_count, default image_decode.DEFAULT_MAX_PIXELS, the same for
+    every command); what: what the command does with a larger image, for the help."""
+    parser.add_argument("--max-pixels", type=pixel_count, default=DEFAULT_MAX_PIXELS,
+                        metavar="N",
+                        help=f"largest image, width x height, as its header states it (checked "
+                             f"before decoding): {what} (a number or megapixels, e.g. 12.5M; "
+                             f"default {DEFAULT_MAX_PIXELS // MEGAPIXEL}M)")
 
 
 def image_dim(text) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from mrcnn_tf.cli.arguments import add_model_arguments, describe_command
+from mrcnn_tf.cli.arguments import add_max_pixels_argument, add_model_arguments, describe_command
 
 DESCRIPTION = """\
 Detect objects in images with Mask R-CNN and write, for each input image NAME.EXT, into DIR:
@@ -36,10 +36,11 @@ and once for the run:
   image_ids.json      the map {input file: image_id} used in detections.json
 
 Two inputs with the same name (a/x.jpg, b/x.jpg) get x and x_2; outputs never overwrite an
-input. An image that is missing, unreadable or corrupt gets one error line and the others are
-still processed; the exit status is 1 if any image or input (an empty folder, a pattern
-matching nothing) failed, 2 if the run could not start (weights, options, an output folder
-that cannot be written), 0 otherwise.
+input. An image that is missing, unreadable or corrupt, or larger than --max-pixels (width x
+height as its header states it; such a file is never decoded), gets one error line and the
+others are still processed; the exit status is 1 if any image or input (an empty folder, a
+pattern matching nothing) failed, 2 if the run could not start (weights, options, an output
+folder that cannot be written), 0 otherwise.
 """
 
 EPILOG = """\
@@ -77,6 +78,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="take image files from sub-folders of INPUT folders too")
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="no progress bar or summary (errors are still printed)")
+    add_max_pixels_argument(parser, "a larger image gets one error line and is skipped")
     add_model_arguments(parser, filters=True)
     parser.set_defaults(run=run)
 

@@ -9,7 +9,8 @@ import argparse
 import os
 import sys
 
-from mrcnn_tf.cli.arguments import add_model_arguments, describe_command, positive_int
+from mrcnn_tf.cli.arguments import (add_max_pixels_argument, add_model_arguments,
+                                    describe_command, positive_int)
 
 DESCRIPTION = """\
 Segment every image matching PATTERN with an Apache Beam pipeline and write, sharded:
@@ -19,7 +20,8 @@ Segment every image matching PATTERN with an Apache Beam pipeline and write, sha
                                            "box", "bbox", "mask_area", "rle"}]} (the fields
                                            of detect's NAME.json)
   PREFIX-errors-SSSSS-of-NNNNN.jsonl       one line per image that could not be read or
-                                           segmented: {"image", "error"}
+                                           segmented, or is larger than --max-pixels (not
+                                           decoded): {"image", "error"}
   PREFIX-annotated/REL.png                 with --draw (REL: the input's path relative to
                                            the pattern's folder)
   PREFIX-objects/REL/NNN_CLASS.png         with --extract: RGBA cut-outs
@@ -62,6 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="one model per machine shared by its worker processes (less "
                              "memory, results pickled between processes); default one model "
                              "per worker process")
+    add_max_pixels_argument(parser, "a larger image gets an error line and is skipped")
     add_model_arguments(parser, filters=True)
     parser.set_defaults(run=run, pipeline_args=[])
     _keep_unknown_options(parser)
@@ -127,7 +130,8 @@ def make_job(args):
         input_pattern(args.input), args.out, weights=args.weights,
         config=model_setup.config_overrides(args), class_names=classes.names,
         classes=classes.keep, min_score=args.min_score, draw=args.draw, extract=args.extract,
-        batch_size=args.batch_size, num_shards=args.num_shards, share_model=args.share_model)
+        batch_size=args.batch_size, num_shards=args.num_shards, share_model=args.share_model,
+        max_pixels=args.max_pixels)
 
 
 def run(args) -> int:

@@ -106,7 +106,7 @@ class DetectRun:
     def process_one(self, path, stem, image_id):
         """Detect in one image and write its outputs; returns a problem string or None."""
         try:
-            image = image_io.read_image(path)
+            image = image_io.read_image(path, max_pixels=self.args.max_pixels)
         except image_io.ImageReadError as err:
             return str(err)
         try:

@@ -11,17 +11,22 @@ from pathlib import Path
 
 import numpy as np
 
-from mrcnn_tf.image_decode import decode_image_bytes
+from mrcnn_tf.image_decode import DEFAULT_MAX_PIXELS, ImageTooLargeError, decode_image_bytes
 
 
 class ImageReadError(Exception):
     """An input image that cannot be read; the message says why (no traceback needed)."""
 
 
-def read_image(path) -> np.ndarray:
+def read_image(path, *, max_pixels=DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Decode an image file with OpenCV: RGB [H, W, 3], or grayscale [H, W], in the file's
     depth (uint8 or uint16; detect() scales 16-bit). EXIF orientation is applied, alpha is
-    dropped (detect() ignores it). Raises ImageReadError with a short reason."""
+    dropped (detect() ignores it). Raises ImageReadError with a short reason.
+
+    max_pixels: an image whose header states more pixels (width x height) is not decoded
+    (ImageReadError naming its size), nor is one whose size its header does not tell
+    (image_decode.decode_image_bytes); None: no limit.
+    """
     path = Path(path)
     try:
         data = np.fromfile(path, dtype=np.uint8)
@@ -35,7 +40,10 @@ def read_image(path) -> np.ndarray:
         raise ImageReadError(f"cannot read file ({err.strerror or err})") from None
     if data.size == 0:
         raise ImageReadError("empty file")
-    image = decode_image_bytes(data)
+    try:
+        image = decode_image_bytes(data, max_pixels=max_pixels)
+    except ImageTooLargeError as err:
+        raise ImageReadError(f"{err} (--max-pixels); not decoded") from None
     if image is None:
         raise ImageReadError("not a readable image (corrupt, truncated or unsupported format)")
     return image

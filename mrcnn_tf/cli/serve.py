@@ -7,8 +7,8 @@ import os
 import socket
 import sys
 
-from mrcnn_tf.cli.arguments import (add_model_arguments, describe_command, positive_float,
-                                    positive_int, unit_float)
+from mrcnn_tf.cli.arguments import (add_max_pixels_argument, add_model_arguments,
+                                    describe_command, positive_float, positive_int, unit_float)
 
 DESCRIPTION = """\
 Serve one Mask R-CNN model over HTTP: a web page at / (upload or paste an image or a short
@@ -44,24 +44,6 @@ EXTRA_MODULES = {"fastapi": "fastapi", "uvicorn": "uvicorn", "python_multipart":
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def pixel_count(text) -> int:
-    """Pixels: a whole number, or megapixels with an M/MP suffix (40M)."""
-    value = str(text).strip().upper()
-    scale = 1
-    for suffix in ("MP", "M"):
-        if value.endswith(suffix):
-            value, scale = value[:-len(suffix)], 1_000_000
-            break
-    try:
-        pixels = int(float(value) * scale)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a pixel count (e.g. 40M or "
-                                         "40000000)") from None
-    if pixels < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not >= 1 pixel")
-    return pixels
-
-
 def port_number(text) -> int:
     value = positive_int(text)
     if value > 65535:
@@ -82,8 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=positive_float, default=30.0, metavar="SECONDS",
                         help="answer 503 when a request waited this long for the model "
                              "(default 30)")
-    parser.add_argument("--max-pixels", type=pixel_count, default=40_000_000, metavar="N",
-                        help="largest image accepted, width x height (default 40M)")
+    add_max_pixels_argument(parser, "a larger one is answered 413")
     parser.add_argument("--max-body-mb", type=positive_float, default=64.0, metavar="MB",
                         help="largest request body in MiB (default 64)")
     parser.add_argument("--max-images", type=positive_int, default=16, metavar="N",

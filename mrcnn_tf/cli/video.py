@@ -5,7 +5,8 @@ import argparse
 import os
 import sys
 
-from mrcnn_tf.cli.arguments import add_model_arguments, describe_command, positive_int
+from mrcnn_tf.cli.arguments import (add_max_pixels_argument, add_model_arguments,
+                                    describe_command, positive_int)
 
 DESCRIPTION = """\
 Run Mask R-CNN over a video and write it back annotated: each object's mask, outline, box
@@ -23,7 +24,7 @@ as NAME.partial.jsonl). The audio track is kept when an ffmpeg binary is availab
 install imageio-ffmpeg). Unreadable frames are skipped and counted.
 
 Exit status: 0 done, 1 failed during the run, 2 could not start (source, paths, weights,
-options), 130 / 143 stopped by Ctrl-C / SIGTERM.
+options, frames larger than --max-pixels), 130 / 143 stopped by Ctrl-C / SIGTERM.
 """
 
 EPILOG = """\
@@ -63,6 +64,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="replace OUTPUT / the --jsonl file if they exist")
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="no progress bar or summary (errors are still printed)")
+    add_max_pixels_argument(parser, "a source with larger frames (the size its container or "
+                                    "device states) is refused before a frame is decoded")
     add_model_arguments(parser, filters=True)
     parser.set_defaults(run=run)
 
@@ -98,7 +101,7 @@ def _check_inputs(args) -> None:
     check_options(every=args.every, start=args.start, end=args.end, render=args.render,
                   batch_size=args.batch_size)
     paths.plan_outputs(args.source, args.output, args.jsonl, overwrite=args.overwrite)
-    source = VideoSource(args.source)
+    source = VideoSource(args.source, max_pixels=args.max_pixels)
     try:
         source.seek(args.start or 0.0)
     finally:
@@ -120,7 +123,8 @@ def run(args) -> int:
                                 classes=classes.keep, min_score=args.min_score,
                                 render=args.render, jsonl=args.jsonl, every=args.every,
                                 batch_size=args.batch_size, start=args.start, end=args.end,
-                                progress=not args.quiet, overwrite=args.overwrite)
+                                progress=not args.quiet, overwrite=args.overwrite,
+                                max_pixels=args.max_pixels)
     except (VideoError, SetupError) as err:
         _error(str(err))
         return 2

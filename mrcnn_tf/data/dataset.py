@@ -14,11 +14,20 @@ import os
 import cv2
 import numpy as np
 
+from mrcnn_tf.image_decode import (DEFAULT_MAX_PIXELS, ImageTooLargeError, check_pixels,
+                                   image_size)
+
 logger = logging.getLogger(__name__)
 
 
 class Dataset:
-    """matterport's utils.Dataset interface (see module docstring)."""
+    """matterport's utils.Dataset interface (see module docstring).
+
+    max_pixels: load_image does not decode an image whose header states more pixels (width x
+    height), nor one whose header states no size (image_decode); None: no limit.
+    """
+
+    max_pixels = DEFAULT_MAX_PIXELS
 
     def __init__(self, class_map=None):
         del class_map  # accepted for compatibility, unused (as in matterport)
@@ -85,9 +94,21 @@ class Dataset:
 
     def load_image(self, image_id):
         """The image as uint8 RGB [H, W, 3] (grayscale is stacked, alpha dropped). Raises
-        FileNotFoundError / ValueError naming the file when it is missing or unreadable."""
+        FileNotFoundError / ValueError naming the file when it is missing or unreadable, and
+        image_decode.ImageTooLargeError (a ValueError) without decoding it when its header
+        states more than max_pixels pixels."""
         path = self.image_info[image_id]["path"]
-        image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        image = None
+        if os.path.isfile(str(path)):
+            data = np.fromfile(str(path), np.uint8)
+            size = image_size(data) if self.max_pixels is not None else (0, 0, None)
+            if size is not None:
+                try:
+                    check_pixels(size[0], size[1], self.max_pixels)
+                except ImageTooLargeError as err:
+                    raise ImageTooLargeError(err.width, err.height, err.max_pixels,
+                                             f"image {image_id} ({path})") from None
+                image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
         if image is None:
             raise (ValueError if os.path.exists(str(path)) else FileNotFoundError)(
                 f"image {image_id} ({path}): cannot be read as an image")

@@ -1,23 +1,20 @@
 """Request images: encoded bytes (multipart files or base64 in JSON) -> RGB arrays, checked.
 
 Decoding is OpenCV's, as ``mrcnn-tf detect`` reads files (EXIF orientation applied, 16-bit
-kept, alpha dropped later by detect()); Pillow reads the header first, so an image with too
-many pixels is refused before it is decoded. Every problem is an ApiError naming the image:
-empty (400), not an image (415), corrupt (400), too many pixels (413).
+kept, alpha dropped later by detect()); Pillow reads the header first (image_decode.image_size),
+so an image with too many pixels is refused before it is decoded. Every problem is an ApiError
+naming the image: empty (400), not an image (415), corrupt (400), too many pixels (413).
 """
 from __future__ import annotations
 
 import base64
 import binascii
-import io
-import struct
-import warnings
 
 import numpy as np
 
-from mrcnn_tf.image_decode import decode_image_bytes
+from mrcnn_tf.image_decode import ImageTooLargeError, check_pixels, decode_image_bytes
+from mrcnn_tf.image_decode import image_size as header_size
 from mrcnn_tf.serve.errors import bad_request, too_large, unsupported
-from mrcnn_tf.serve.settings import MEGAPIXEL
 
 # leading bytes of image formats: a file starting so is an image, corrupt if unreadable
 SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM",
@@ -30,23 +27,16 @@ def looks_like_image(data: bytes) -> bool:
 
 
 def image_size(data: bytes, name: str) -> tuple:
-    """(width, height, format) from the image header (Pillow, no decoding). ApiError 415 when
-    the bytes are no image format Pillow knows."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
-                return image.size[0], image.size[1], image.format
-    except Image.DecompressionBombError as err:  # header claims a huge size
-        raise too_large(f"image {name!r}: too many pixels ({err})") from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, struct.error):
-        if looks_like_image(data):
-            raise bad_request(f"image {name!r}: corrupt or truncated (its header cannot be "
-                              "read)") from None
-        raise unsupported(f"image {name!r}: not an image (no JPEG, PNG, BMP, TIFF, WebP, ... "
-                          "header)") from None
+    """(width, height, format) from the image header (image_decode.image_size: Pillow, no
+    decoding). ApiError 415 when the bytes are no image format Pillow knows, 400 when they
+    start like one but its header cannot be read."""
+    size = header_size(data)
+    if size is not None:
+        return size
+    if looks_like_image(data):
+        raise bad_request(f"image {name!r}: corrupt or truncated (its header cannot be read)")
+    raise unsupported(f"image {name!r}: not an image (no JPEG, PNG, BMP, TIFF, WebP, ... "
+                      "header)")
 
 
 def decode_image(data: bytes, name: str, *, max_pixels: int) -> np.ndarray:
@@ -58,11 +48,11 @@ def decode_image(data: bytes, name: str, *, max_pixels: int) -> np.ndarray:
     if not data:
         raise bad_request(f"image {name!r}: empty (0 bytes)")
     width, height, _ = image_size(data, name)
-    if width * height > max_pixels:
-        raise too_large(f"image {name!r}: {width}x{height} = {width * height / MEGAPIXEL:.1f} "
-                        f"megapixels is more than the limit of {max_pixels / MEGAPIXEL:g} "
-                        "megapixels (--max-pixels)")
-    image = decode_image_bytes(data)
+    try:
+        check_pixels(width, height, max_pixels)
+    except ImageTooLargeError as err:
+        raise too_large(f"image {name!r}: {err} (--max-pixels)") from None
+    image = decode_image_bytes(data, max_pixels=None)  # checked above
     if image is None:
         raise bad_request(f"image {name!r}: corrupt or truncated (cannot be decoded)")
     return image

@@ -73,7 +73,7 @@ def build_page(service, settings, downloads):
             video, jsonl, lines = process_clip(
                 service, path, shown.new_folder(downloads), class_names=names,
                 min_score=min_score, classes=classes or [],
-                max_seconds=settings.max_video_seconds)
+                max_seconds=settings.max_video_seconds, max_pixels=settings.max_pixels)
         except ValueError as err:
             raise gr.Error(str(err)) from None
         notice = browser_notice()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mrcnn_tf.image_decode import DEFAULT_MAX_PIXELS
 from mrcnn_tf.video import process_video
 from mrcnn_tf.video.audio import find_ffmpeg
 
@@ -33,8 +34,9 @@ def browser_notice() -> str | None:
 
 
 def process_clip(service, source, folder, *, class_names, min_score, classes,
-                 max_seconds: float):
-    """Annotate the first max_seconds of the clip at path source into folder.
+                 max_seconds: float, max_pixels=DEFAULT_MAX_PIXELS):
+    """Annotate the first max_seconds of the clip at path source into folder (frames of at
+    most max_pixels, checked before decoding).
 
     Returns (annotated .mp4 path, JSON-lines path, summary lines). Raises VideoError (a
     ValueError) for unreadable clips.
@@ -43,6 +45,7 @@ def process_clip(service, source, folder, *, class_names, min_score, classes,
     video, jsonl = folder / "annotated.mp4", folder / "detections.jsonl"
     summary = process_video(QueuedModel(service), source, video, class_names=class_names,
                             classes=list(classes) or None, min_score=min_score, jsonl=jsonl,
-                            end=max_seconds, batch_size=1, progress=True, overwrite=True)
+                            end=max_seconds, batch_size=1, progress=True, overwrite=True,
+                            max_pixels=max_pixels)
     lines = [summary.line()] + [f"note: {n}" for n in summary.notices]
     return str(video), str(jsonl), lines

@@ -4,7 +4,8 @@ from __future__ import annotations
 import dataclasses
 import os
 
-MEGAPIXEL = 1_000_000
+from mrcnn_tf.image_decode import DEFAULT_MAX_PIXELS
+
 MEBIBYTE = 1 << 20
 
 
@@ -23,7 +24,7 @@ class ServeSettings:
     class_names: tuple
     weights: str = ""
     timeout: float = 30.0
-    max_pixels: int = 40 * MEGAPIXEL
+    max_pixels: int = DEFAULT_MAX_PIXELS
     max_body_bytes: int = 64 * MEBIBYTE
     max_images: int = 16
     api_key: str | None = None

@@ -15,6 +15,7 @@ import os
 import sys
 import time
 
+from mrcnn_tf.image_decode import DEFAULT_MAX_PIXELS
 from mrcnn_tf.video import audio, paths
 from mrcnn_tf.video.batching import BatchSizer
 from mrcnn_tf.video.encode import open_encoder
@@ -34,7 +35,8 @@ MAX_HELD_FRAMES = 64  # batch * every is capped so that at most this many frames
 
 def process_video(model, source, output, *, class_names, classes=None, min_score=None,
                   render="overlay", jsonl=None, every=1, batch_size=None, start=None,
-                  end=None, progress=True, overwrite=False, tracker=None) -> VideoSummary:
+                  end=None, progress=True, overwrite=False, tracker=None,
+                  max_pixels=DEFAULT_MAX_PIXELS) -> VideoSummary:
     """Detect, track and draw objects in a video; write the annotated video and JSON lines.
 
     model: a MaskRCNN (anything with ``detect(list of RGB uint8 [H, W, 3]) -> results``).
@@ -50,6 +52,8 @@ def process_video(model, source, output, *, class_names, classes=None, min_score
     start / end: seconds of the source to process (None = from the start / to the end).
     progress: show a progress bar and print the summary line (stderr).
     overwrite: replace existing output files. tracker: a Tracker (default Tracker()).
+    max_pixels: largest frame (width x height), checked on the size the source states before
+    decoding (VideoSource); None: no limit.
     Returns a VideoSummary. Raises VideoError (a ValueError) for bad sources, paths or
     options, before anything is written.
     """
@@ -57,7 +61,7 @@ def process_video(model, source, output, *, class_names, classes=None, min_score
                   batch_size=batch_size)
     class_ids = _target_classes(model, class_names, classes)
     video_file, jsonl_file = paths.plan_outputs(source, output, jsonl, overwrite=overwrite)
-    clip = VideoSource(source)
+    clip = VideoSource(source, max_pixels=max_pixels)
     try:
         clip.seek(start or 0.0)
         _make_parents(video_file, jsonl_file)

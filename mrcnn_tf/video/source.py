@@ -21,6 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from mrcnn_tf.image_decode import DEFAULT_MAX_PIXELS, ImageTooLargeError, check_pixels
 from mrcnn_tf.video.errors import VideoError
 
 FILE, CAMERA, STREAM = "file", "camera", "stream"
@@ -67,13 +68,18 @@ class VideoSource:
     Properties: ``kind``, ``name`` (for messages), ``fps`` (reported by the file, or measured
     for cameras), ``frame_count`` (announced by a file, else None), ``width``/``height`` of
     the decoded frames. Raises VideoError when the source cannot be opened or its first frame
-    cannot be decoded (missing file, not a video, unsupported codec).
+    cannot be decoded (missing file, not a video, unsupported codec), or when its frames have
+    more than max_pixels pixels (width x height; None: no limit): the size the container or
+    device states is checked before any frame is decoded (the first frame's, when none is
+    stated).
     """
 
-    def __init__(self, source, *, max_failures: int = MAX_FAILURES):
+    def __init__(self, source, *, max_failures: int = MAX_FAILURES,
+                 max_pixels=DEFAULT_MAX_PIXELS):
         self.kind, self.value = parse_source(source)
         self.name = describe_source(source)
         self.max_failures = max_failures
+        self.max_pixels = max_pixels
         self.skipped = 0
         self.missing = 0
         self.start_index = 0  # source index of the first frame frames() yields
@@ -82,9 +88,12 @@ class VideoSource:
             self._check_file()
         self._cap = self._open()
         try:
+            self._check_size(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH),
+                             self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
             self._start_time = time.monotonic()
             first = self._read_first()
             self.height, self.width = first.shape[:2]
+            self._check_size(self.width, self.height)
             self._pending.append(Frame(0, 0.0, first))
             self.frame_count = self._frame_count()
             self.fps = self._frame_rate()
@@ -114,6 +123,17 @@ class VideoSource:
             raise VideoError(f"source {self.name}: is a folder, not a video file")
         if not os.access(path, os.R_OK):
             raise VideoError(f"source {self.name}: permission denied")
+
+    def _check_size(self, width, height) -> None:
+        """VideoError when width x height (a size of 0 or NaN: not stated) is above
+        max_pixels."""
+        if not (math.isfinite(width) and math.isfinite(height) and width > 0 and height > 0):
+            return
+        try:
+            check_pixels(int(width), int(height), self.max_pixels)
+        except ImageTooLargeError as err:
+            raise VideoError(f"source {self.name}: its frames are {err} (--max-pixels); not "
+                             "decoded") from None
 
     def _open(self):
         target = self.value if self.kind != FILE else os.fspath(self.value)

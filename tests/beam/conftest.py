@@ -9,11 +9,14 @@ import numpy as np
 import pytest
 import skimage.data
 
+from tests.pixel_bombs import png_bomb
+
 # The model options of every run here: small and fast, and a score threshold at which the
 # seed-0 ResNet-50 weights give detections (asserted by the tests).
 DIM = 256
 MIN_SCORE = 0.45
 CORRUPT = "broken.jpg"
+BOMB = "big/bomb.png"  # a 20000x20000 PNG header over garbage (tests/pixel_bombs.py)
 
 # file name -> skimage image; RGB as JPEG, grayscale and RGBA as PNG, two downscaled copies
 # so the folder holds several sizes and aspect ratios.
@@ -30,8 +33,9 @@ def _write(path, image) -> None:
 
 @pytest.fixture(scope="session")
 def image_folder(tmp_path_factory):
-    """10 files: 9 images (RGB JPEGs of five sizes, two grayscale PNGs, one RGBA PNG, two
-    downscaled copies, one in a sub-folder with a repeated file name) and one corrupt file."""
+    """11 files: 9 images (RGB JPEGs of five sizes, two grayscale PNGs, one RGBA PNG, two
+    downscaled copies, one in a sub-folder with a repeated file name), one corrupt file and,
+    in a sub-folder, a 400-megapixel PNG header (BOMB)."""
     folder = tmp_path_factory.mktemp("beam_images")
     for name in RGB_IMAGES:
         _write(folder / f"{name}.jpg", getattr(skimage.data, name)())
@@ -41,12 +45,15 @@ def image_folder(tmp_path_factory):
     (folder / "small").mkdir()
     _write(folder / "small" / "astronaut.jpg", cv2.resize(skimage.data.astronaut(), (192, 128)))
     (folder / CORRUPT).write_bytes(b"\xff\xd8\xff\xe0 this is not a JPEG " + bytes(range(200)))
+    (folder / BOMB).parent.mkdir()
+    (folder / BOMB).write_bytes(png_bomb(20000, 20000))
     return folder
 
 
 def good_images(folder) -> list:
     """The decodable image files of image_folder (paths as the pipeline matches them)."""
-    paths = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != CORRUPT)
+    paths = sorted(p for p in folder.rglob("*")
+                   if p.is_file() and p not in (folder / CORRUPT, folder / BOMB))
     return [os.fspath(p) for p in paths]
 
 

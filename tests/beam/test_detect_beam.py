@@ -15,8 +15,8 @@ import pytest
 pytest.importorskip("apache_beam", reason="needs the [beam] extra (pip install -e '.[test]')")
 
 from mrcnn_tf.cli.main import main  # noqa: E402
-from tests.beam.conftest import (CORRUPT, DIM, MIN_SCORE, assert_same_detections,  # noqa: E402
-                                 good_images, reference_results)
+from tests.beam.conftest import (BOMB, CORRUPT, DIM, MIN_SCORE,  # noqa: E402
+                                 assert_same_detections, good_images, reference_results)
 
 SHARDS = 2
 
@@ -54,12 +54,18 @@ def test_every_good_image_has_detect_results(beam_run, image_folder, r50_weights
     assert all(d["score"] >= MIN_SCORE for r in records for d in r["detections"])
 
 
-def test_corrupt_file_is_an_error_line_and_the_job_goes_on(beam_run, image_folder):
+def test_corrupt_and_too_large_files_are_error_lines_and_the_job_goes_on(beam_run,
+                                                                          image_folder):
+    """The 400-megapixel header over garbage data gets the size message, not "corrupt": it
+    was refused before decoding."""
     prefix, status, _ = beam_run
-    errors = read_lines(f"{prefix}-errors-*.jsonl")
-    assert errors == [{"image": os.fspath(image_folder / CORRUPT),
-                       "error": "not a readable image (corrupt, truncated or unsupported "
-                                "format)"}]
+    errors = sorted(read_lines(f"{prefix}-errors-*.jsonl"), key=lambda e: e["image"])
+    assert errors == [
+        {"image": os.fspath(image_folder / BOMB),
+         "error": "20000x20000 = 400 megapixels, more than the limit of 40 megapixels "
+                  "(--max-pixels); not decoded"},
+        {"image": os.fspath(image_folder / CORRUPT),
+         "error": "not a readable image (corrupt, truncated or unsupported format)"}]
     assert status == 1  # some image failed
 
 
@@ -68,7 +74,7 @@ def test_shards_and_counter_line(beam_run):
     for kind in ("detections", "errors"):
         names = sorted(os.path.basename(p) for p in glob.glob(f"{prefix}-{kind}-*"))
         assert names == [f"run-{kind}-{i:05d}-of-{SHARDS:05d}.jsonl" for i in range(SHARDS)]
-    assert re.search(r"10 images read, 9 segmented, 1 failed \(pipeline DONE\)", stdout), stdout
+    assert re.search(r"11 images read, 9 segmented, 2 failed \(pipeline DONE\)", stdout), stdout
 
 
 def test_annotated_pictures_and_cut_outs(beam_run, image_folder):

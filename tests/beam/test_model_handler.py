@@ -21,7 +21,7 @@ import mrcnn_tf  # noqa: E402
 from mrcnn_tf.beam.images import molded_shape  # noqa: E402
 from mrcnn_tf.beam.model_handler import MaskRCNNModelHandler, local_weights  # noqa: E402
 from mrcnn_tf.beam.pipeline import BeamDetectJob, _shape_batches, run  # noqa: E402
-from tests.beam.conftest import CORRUPT, good_images  # noqa: E402
+from tests.beam.conftest import BOMB, CORRUPT, good_images  # noqa: E402
 
 
 def test_handler_model_detects_as_the_documented_api(r50_weights, small_model):
@@ -86,10 +86,11 @@ def test_model_failures_are_error_lines_and_the_job_finishes(image_folder, tmp_p
                      weights="unused.h5", num_shards=1)
     summary = run(job)
     good = good_images(image_folder)
-    assert (summary.read, summary.segmented, summary.failed) == (len(good) + 1, 0, len(good) + 1)
+    unreadable = [os.fspath(image_folder / CORRUPT), os.fspath(image_folder / BOMB)]
+    assert (summary.read, summary.segmented, summary.failed) == (len(good) + 2, 0, len(good) + 2)
     errors = {e["image"]: e["error"] for e in
               (json.loads(line) for line in open(glob.glob(f"{tmp_path}/f-errors-*")[0]))}
-    assert sorted(errors) == sorted(good + [os.fspath(image_folder / CORRUPT)])
+    assert sorted(errors) == sorted(good + unreadable)
     for path in good:
         assert errors[path] == ("detection failed (RuntimeError: out of memory (a test model "
                                 "that always fails))")

@@ -17,6 +17,7 @@ from mrcnn_tf.cli.main import main
 from mrcnn_tf.results import from_record, instance_map, rle_to_mask, semantic_map
 from mrcnn_tf.visualize import colorize_labels, label_rects, style_for
 from tests.helpers import REPO, skimage_image
+from tests.pixel_bombs import png_bomb
 from tests.visualize.conftest import box_bands
 
 FAST = ["--min-score", "0.3", "--image-max-dim", "256", "--image-min-dim", "256"]
@@ -31,12 +32,14 @@ def run_cli(argv):
 
 @pytest.fixture(scope="module")
 def first_run(r50_weights, tmp_path_factory):
-    """coffee.jpg and a corrupt file in a/, a 16-bit grayscale coffee.png in b/."""
+    """coffee.jpg, a corrupt file and a 20000x20000 PNG header (pixel_bombs) in a/, a 16-bit
+    grayscale coffee.png in b/."""
     root = tmp_path_factory.mktemp("detect")
     (root / "a").mkdir()
     (root / "b").mkdir()
     shutil.copy(REPO / "samples" / "images" / "coffee.jpg", root / "a" / "coffee.jpg")
     (root / "a" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a JPEG")
+    (root / "a" / "huge.png").write_bytes(png_bomb(20000, 20000))
     gray16 = skimage_image("chelsea")[..., 1].astype(np.uint16) * 257
     cv2.imwrite(str(root / "b" / "coffee.png"), gray16)
     out = root / "out"
@@ -56,6 +59,33 @@ def test_a_corrupt_file_gives_one_error_line_and_exit_status_1(first_run):
     lines = [line for line in first_run["err"].splitlines() if "broken.jpg" in line]
     assert len(lines) == 1 and "error" in lines[0] and "not a readable image" in lines[0]
     assert "Traceback" not in first_run["err"]
+
+
+def test_an_image_above_max_pixels_is_skipped_with_one_line_naming_its_size(first_run):
+    """Its header claims 400 megapixels over garbage pixel data: the size message (not
+    "corrupt") shows it was refused before decoding; the run goes on and counts it failed."""
+    lines = [line for line in first_run["err"].splitlines() if "huge.png" in line]
+    assert len(lines) == 1, first_run["err"]
+    assert lines[0].startswith("mrcnn-tf detect: error: ") and lines[0].endswith(
+        "huge.png: 20000x20000 = 400 megapixels, more than the limit of 40 megapixels "
+        "(--max-pixels); not decoded")
+    assert not list(first_run["out"].glob("huge*"))
+    assert (first_run["out"] / "coffee.json").exists()
+    assert (first_run["out"] / "coffee_2.json").exists()
+    assert "2 of 4 images processed" in first_run["err"] and "; 2 failed" in first_run["err"]
+    assert first_run["code"] == 1
+
+
+def test_max_pixels_option(first_run, tmp_path):
+    """coffee.jpg is 600x400 = 240,000 pixels: refused under --max-pixels 0.1M."""
+    out = tmp_path / "out"
+    code, err = run_cli(["detect", str(first_run["root"] / "a" / "coffee.jpg"), "--weights",
+                         str(first_run["weights"]), "--out", str(out), "--max-pixels", "0.1M",
+                         *FAST])
+    assert code == 1
+    assert ("coffee.jpg: 600x400 = 0.24 megapixels, more than the limit of 0.1 megapixels "
+            "(--max-pixels); not decoded") in err
+    assert "0 of 1 images processed" in err and not list(out.glob("coffee*"))
 
 
 def test_the_other_images_are_written_without_name_clashes(first_run):

@@ -9,6 +9,7 @@ import pytest
 
 from mrcnn_tf.cli.image_io import (ImageReadError, dumps, read_image, write_json,
                                    write_label_png, write_png)
+from tests.pixel_bombs import png_bomb
 
 
 def test_colour_order_grayscale_16_bit_and_alpha(tmp_path):
@@ -83,3 +84,17 @@ def test_label_maps_are_written_losslessly_in_8_or_16_bits(tmp_path):
                                   labels + 1000)
     with pytest.raises(ValueError, match="0-65535"):
         write_label_png(tmp_path / "d.png", labels - 1)
+
+
+def test_an_image_above_max_pixels_is_refused_by_its_header(tmp_path):
+    """A 20000x20000 header with garbage pixel data: refused by size, never decoded (decoding
+    it would report a corrupt file instead)."""
+    (tmp_path / "bomb.png").write_bytes(png_bomb(20000, 20000))
+    with pytest.raises(ImageReadError) as caught:
+        read_image(tmp_path / "bomb.png")
+    assert str(caught.value) == ("20000x20000 = 400 megapixels, more than the limit of 40 "
+                                 "megapixels (--max-pixels); not decoded")
+    write_png(tmp_path / "small.png", np.zeros((400, 600, 3), np.uint8))
+    assert read_image(tmp_path / "small.png", max_pixels=240_000).shape == (400, 600, 3)
+    with pytest.raises(ImageReadError, match="600x400 = 0.24 megapixels"):
+        read_image(tmp_path / "small.png", max_pixels=239_999)

@@ -67,3 +67,18 @@ def test_video_command_writes_video_and_jsonl(videos, tmp_path, r50_weights, sma
     assert [r["frame"] for r in read_jsonl(jsonl)] == [0, 5, 10]
     err = capsys.readouterr().err
     assert "video done: 12 frames read, 12 written, 0 skipped as unreadable" in err
+
+
+def test_frames_above_max_pixels_stop_the_run_before_decoding(videos, tmp_path, capsys):
+    """No frame of the copy decodes: the size in the one error line comes from the container."""
+    from tests.video.synthetic import corrupt_all_frames
+
+    source = corrupt_all_frames(videos["small"], tmp_path / "undecodable.avi")
+    status = main(["video", str(source), str(tmp_path / "out.mp4"), "--max-pixels", "10000",
+                   "-q"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2 and len(err) == 1, err
+    assert err[0] == (f"mrcnn-tf video: error: source {str(source)!r}: its frames are 160x120 "
+                      "= 0.0192 megapixels, more than the limit of 0.01 megapixels "
+                      "(--max-pixels); not decoded")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["undecodable.avi"]

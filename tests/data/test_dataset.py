@@ -87,3 +87,24 @@ def test_shapes_are_deterministic_and_occlude():
         assert masks.shape[:2] == (64, 96) and len(class_ids) == masks.shape[-1] >= 1
         assert set(class_ids) <= {1, 2, 3}
         assert masks.sum(axis=-1).max() <= 1  # occluded pixels belong to the top shape only
+
+
+def test_load_image_refuses_images_above_max_pixels_before_decoding(tmp_path):
+    """A 20000x20000 PNG header over garbage data (decoding it would say "cannot be read")."""
+    from mrcnn_tf.image_decode import ImageTooLargeError
+    from tests.pixel_bombs import png_bomb
+
+    (tmp_path / "bomb.png").write_bytes(png_bomb(20000, 20000))
+    cv2.imwrite(str(tmp_path / "small.png"), np.zeros([400, 600, 3], np.uint8))
+    dataset = Dataset()
+    for name in ("bomb.png", "small.png"):
+        dataset.add_image("files", image_id=name, path=str(tmp_path / name))
+    dataset.prepare()
+    with pytest.raises(ImageTooLargeError) as caught:
+        dataset.load_image(0)
+    assert str(caught.value) == (f"image 0 ({tmp_path / 'bomb.png'}): 20000x20000 = 400 "
+                                 "megapixels, more than the limit of 40 megapixels")
+    assert dataset.load_image(1).shape == (400, 600, 3)
+    dataset.max_pixels = 100_000
+    with pytest.raises(ImageTooLargeError, match=r"600x400 = 0\.24 megapixels"):
+        dataset.load_image(1)

@@ -66,6 +66,19 @@ def corrupt_frame(path, frame: int, out_path) -> Path:
     return Path(out_path)
 
 
+def corrupt_all_frames(path, out_path) -> Path:
+    """Copy of an MJPEG .avi with every frame's JPEG data after its SOI marker replaced by
+    noise (the container's headers, frame size included, are kept): no frame decodes."""
+    data = bytearray(Path(path).read_bytes())
+    starts = [i for i in range(len(data) - 1) if data[i] == 0xFF and data[i + 1] == 0xD8]
+    rng = np.random.default_rng(0)
+    for begin, stop in zip(starts, starts[1:] + [starts[-1] + starts[1] - starts[0]]):
+        stop = min(stop, len(data)) - 16  # the next frame's chunk header stays
+        data[begin + 2:stop] = rng.integers(0, 256, stop - begin - 2, dtype=np.uint8).tobytes()
+    Path(out_path).write_bytes(bytes(data))
+    return Path(out_path)
+
+
 def truncate(path, fraction: float, out_path) -> Path:
     """Copy of a file cut after ``fraction`` of its bytes."""
     data = Path(path).read_bytes()

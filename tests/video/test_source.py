@@ -170,3 +170,21 @@ def test_camera_rate_is_measured_and_end_is_in_capture_time(videos):
     assert len(frames) < 40 and 1.0 < frames[-1].time < 1.5
     assert [f.index for f in frames] == list(range(len(frames)))
     assert all(b.time > a.time for a, b in zip(frames, frames[1:]))
+
+
+def test_frames_above_max_pixels_are_refused_from_the_container_size(videos, tmp_path):
+    """No frame of this copy decodes, so the size in the message can only come from the
+    container, before any frame was decoded."""
+    from tests.video.synthetic import corrupt_all_frames
+
+    undecodable = corrupt_all_frames(videos["small"], tmp_path / "undecodable.avi")
+    with pytest.raises(VideoError) as caught:
+        VideoSource(undecodable, max_pixels=10_000)
+    assert str(caught.value) == (f"source {str(undecodable)!r}: its frames are 160x120 = "
+                                 "0.0192 megapixels, more than the limit of 0.01 megapixels "
+                                 "(--max-pixels); not decoded")
+    with pytest.raises(VideoError, match="no frame could be decoded"):
+        VideoSource(undecodable, max_pixels=None)
+    source = VideoSource(videos["small"], max_pixels=160 * 120)  # at the limit: read
+    assert (source.width, source.height) == (160, 120)
+    source.close()
