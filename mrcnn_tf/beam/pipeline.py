@@ -26,7 +26,6 @@ from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
 from mrcnn_tf.beam import outputs, transforms
 from mrcnn_tf.beam.images import molded_shape, molds_to_one_shape
 from mrcnn_tf.beam.model_handler import MaskRCNNModelHandler
-from mrcnn_tf.class_names import COCO_CLASS_NAMES
 from mrcnn_tf.image_decode import DEFAULT_MAX_PIXELS
 
 
@@ -36,7 +35,8 @@ class BeamDetectJob:
 
     input_pattern: a file pattern on any filesystem Beam reads ("photos/*.jpg",
     "gs://bucket/images/**"). out_prefix: the output files' common prefix. weights, config:
-    as MaskRCNNModelHandler. class_names: index = class id (COCO's by default). classes,
+    as MaskRCNNModelHandler. class_names: index = class id (default: the names that come
+    with the weights, weights.info.class_names_of). classes,
     min_score: as filtering.filter_result. draw / extract: also write annotated pictures /
     cut-outs. batch_size: images per model call. num_shards: output shards (0: the runner
     decides). share_model: one model per machine instead of per worker process.
@@ -48,7 +48,7 @@ class BeamDetectJob:
     out_prefix: str
     weights: str = "coco"
     config: dict = dataclasses.field(default_factory=dict)
-    class_names: list = dataclasses.field(default_factory=lambda: list(COCO_CLASS_NAMES))
+    class_names: list | None = None
     classes: typing.Any = None
     min_score: float | None = None
     draw: bool = False
@@ -57,6 +57,12 @@ class BeamDetectJob:
     num_shards: int = 0
     share_model: bool = False
     max_pixels: int | None = DEFAULT_MAX_PIXELS
+
+    def __post_init__(self):
+        if self.class_names is None:
+            from mrcnn_tf.weights.info import class_names_of
+
+            self.class_names = list(class_names_of(self.weights))
 
     def model_config(self):
         """The Config for the overrides (validated now, before any worker starts; BACKBONE
