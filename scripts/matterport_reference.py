@@ -5,16 +5,21 @@ in the layout of ../shared/parity/reference_r101_coco.npz, made on THIS machine.
 The shared reference was made on another CPU: matterport's own code run here differs from it
 by up to ~1.5e-4 in score (same boxes and classes; float rounding of another CPU's kernels).
 A reference made here lets the parity test check the tight bound (identical rois and
-class_ids, every |score difference| <= 1e-5), which only holds on the same machine:
+class_ids, every |score difference| <= 1e-5), which only holds on the same machine, with the
+same thread settings (both processes use TensorFlow's default; the file records them under
+meta/threads and the test compares). .ci/run does this:
 
-    /tmp/pl/bin/python scripts/matterport_reference.py WEIGHTS.h5 --out here.npz
-    MRCNN_TF_PARITY_REFERENCE=here.npz MRCNN_TF_PARITY_WEIGHTS=WEIGHTS.h5 \\
+    python3 ../shared/parity/make_weights.py ../shared/parity/manifest_r101.json W.h5
+    "$(scripts/matterport_env.sh)" scripts/matterport_reference.py W.h5 --out here.npz
+    MRCNN_TF_PARITY_REFERENCE=here.npz MRCNN_TF_PARITY_WEIGHTS=W.h5 \\
         python3 -m pytest tests/inference/test_parity.py
 
-It needs its own environment (PixelLib's code runs on tf-keras, the legacy Keras 2):
+It needs its own environment (PixelLib's code runs on tf-keras, the legacy Keras 2), which
+scripts/matterport_env.sh builds (or reuses) under ~/.cache/mrcnn_tf/matterport-env:
 
-    python3 -m venv /tmp/pl --system-site-packages
-    /tmp/pl/bin/pip install --no-deps pixellib==0.7.1 && /tmp/pl/bin/pip install "tf-keras==2.21.*" imantics
+    python3 -m venv ENV --system-site-packages
+    ENV/bin/pip install "tf-keras==<the installed TensorFlow's major.minor>.*" imantics
+    ENV/bin/pip install --no-deps pixellib==0.7.1
 
 Weights are loaded with tf-keras's own HDF5 reader (``by_name=True``), since PixelLib's
 ``load_weights`` leaves them random on TensorFlow >= 2.16, and every layer of the file is
@@ -83,6 +88,16 @@ def skimage_image(name):
     return image[..., :3]
 
 
+def thread_settings() -> np.ndarray:
+    """TensorFlow's intra- and inter-op thread settings (0: its default) and the CPUs this
+    process may run on (the default pools' size): the parity test checks it runs with the same."""
+    import tensorflow as tf
+
+    return np.array([tf.config.threading.get_intra_op_parallelism_threads(),
+                     tf.config.threading.get_inter_op_parallelism_threads(),
+                     len(os.sched_getaffinity(0))], np.int64)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("weights", help="a matterport-layout .h5 (ResNet-101, 81 classes)")
@@ -96,6 +111,7 @@ def main():
         for key in ("rois", "class_ids", "scores", "masks"):
             arrays[f"{name}/{key}"] = result[key]
         print(f"{name}: {len(result['class_ids'])} detections")
+    arrays["meta/threads"] = thread_settings()
     np.savez_compressed(args.out, **arrays)
 
 

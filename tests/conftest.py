@@ -21,7 +21,14 @@ def parity_dir():
 
 @pytest.fixture(scope="session")
 def r101_weights(parity_dir, tmp_path_factory):
-    """matterport-layout ResNet-101 / 81-class weights (seed 0), as in the reference."""
+    """matterport-layout ResNet-101 / 81-class weights (seed 0), as in the reference; the file
+    at MRCNN_TF_PARITY_WEIGHTS when set (.ci/run: the one its same-machine reference was made
+    with, written by make_weights.py the same way)."""
+    given = os.environ.get("MRCNN_TF_PARITY_WEIGHTS")
+    if given:
+        if not Path(given).is_file():
+            pytest.fail(f"MRCNN_TF_PARITY_WEIGHTS={given} is not a file", pytrace=False)
+        return Path(given)
     return make_weights("manifest_r101.json", tmp_path_factory.mktemp("weights") / "r101.h5")
 
 

@@ -1,12 +1,15 @@
-"""Shared test helpers: where the parity fixtures are, and weights built from them."""
+"""Shared test helpers: where the parity fixtures are, weights built from them, and what a test
+does when an optional dependency is missing."""
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 import os
 from pathlib import Path
 
 import numpy as np
+import pytest
 import skimage.data
 
 REPO = Path(__file__).resolve().parents[1]
@@ -49,8 +52,52 @@ def tv_reference_results(version: str, name: str) -> dict:
                 "scores": data[f"{name}/scores"], "masks": data[f"{name}/masks"]}
 
 
-# matterport's detections made on this machine by scripts/matterport_reference.py (optional)
-SAME_MACHINE_REFERENCE = os.environ.get("MRCNN_TF_PARITY_REFERENCE")
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes")
+
+
+def _required_by(*names: str) -> str | None:
+    """The first of these environment settings that is on, as NAME=value, or None."""
+    return next((f"{n}={os.environ[n]}" for n in names if _env_flag(n)), None)
+
+
+def missing_extra(what: str, install: str, *, required_by: str | None = None):
+    """Skip the calling test (or module, at import) because `what` is missing; `install` says
+    how to get it. Fails instead under MRCNN_TF_REQUIRE_EXTRAS=1 (set by .ci/run, so that a
+    broken install cannot turn tests into skips on a green run), or when required_by names
+    another setting that requires it."""
+    reason = f"{what}: {install}"
+    required_by = required_by or _required_by("MRCNN_TF_REQUIRE_EXTRAS")
+    if required_by:
+        pytest.fail(f"{reason} (not skipped: {required_by})", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+
+def require_extra(module_name: str, extra: str):
+    """The imported module, or a skip naming the extra that installs it (a failure under
+    MRCNN_TF_REQUIRE_EXTRAS=1). Use at module level or inside a test."""
+    try:
+        return importlib.import_module(module_name)
+    except ImportError as error:
+        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+    missing_extra(f"{module_name} cannot be imported ({detail}); it comes with the [{extra}] "
+                  "extra", "pip install -e '.[test]' installs every extra the tests use")
+
+
+def same_machine_reference() -> Path:
+    """matterport's detections made on this machine (MRCNN_TF_PARITY_REFERENCE, written by
+    scripts/matterport_reference.py). Unset: the test skips, except under CI=true or
+    MRCNN_TF_REQUIRE_EXTRAS=1, where it fails (.ci/run makes the reference)."""
+    path = os.environ.get("MRCNN_TF_PARITY_REFERENCE")
+    if not path:
+        missing_extra(
+            "scores within 1e-5 need matterport's detections made on this machine",
+            "scripts/matterport_env.sh, then scripts/matterport_reference.py W.h5 --out F.npz "
+            "in that environment, then MRCNN_TF_PARITY_REFERENCE=F.npz (as .ci/run does)",
+            required_by=_required_by("MRCNN_TF_REQUIRE_EXTRAS", "CI"))
+    if not Path(path).is_file():
+        pytest.fail(f"MRCNN_TF_PARITY_REFERENCE={path} is not a file", pytrace=False)
+    return Path(path)
 
 
 def reference_results(name: str, path=None) -> dict:

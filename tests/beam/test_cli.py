@@ -4,9 +4,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
+from tests.helpers import require_extra
 
-pytest.importorskip("apache_beam", reason="needs the [beam] extra (pip install -e '.[test]')")
+require_extra("apache_beam", "beam")
 
 from mrcnn_tf.cli.main import build_parser, main  # noqa: E402
 

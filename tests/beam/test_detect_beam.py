@@ -12,7 +12,9 @@ import re
 import cv2
 import pytest
 
-pytest.importorskip("apache_beam", reason="needs the [beam] extra (pip install -e '.[test]')")
+from tests.helpers import require_extra
+
+require_extra("apache_beam", "beam")
 
 from mrcnn_tf.cli.main import main  # noqa: E402
 from tests.beam.conftest import (BOMB, CORRUPT, DIM, MIN_SCORE,  # noqa: E402

@@ -6,7 +6,9 @@ import json
 import numpy as np
 import pytest
 
-pytest.importorskip("apache_beam", reason="needs the [beam] extra (pip install -e '.[test]')")
+from tests.helpers import require_extra
+
+require_extra("apache_beam", "beam")
 
 from mrcnn_tf import COCO_CLASS_NAMES  # noqa: E402
 from mrcnn_tf.beam.merge import MergeError, merge_results  # noqa: E402

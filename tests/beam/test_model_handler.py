@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 import skimage.data
 
-pytest.importorskip("apache_beam", reason="needs the [beam] extra (pip install -e '.[test]')")
+from tests.helpers import require_extra
+
+require_extra("apache_beam", "beam")
 
 import apache_beam as beam  # noqa: E402
 from apache_beam.io.localfilesystem import LocalFileSystem  # noqa: E402

@@ -6,9 +6,9 @@ import glob
 import json
 import os
 
-import pytest
+from tests.helpers import require_extra
 
-pytest.importorskip("apache_beam", reason="needs the [beam] extra (pip install -e '.[test]')")
+require_extra("apache_beam", "beam")
 
 from mrcnn_tf.beam.pipeline import BeamDetectJob, run  # noqa: E402
 from tests.beam.conftest import (CORRUPT, assert_same_detections, good_images,  # noqa: E402

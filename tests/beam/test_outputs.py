@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import pytest
 
 from mrcnn_tf.beam import outputs
+from tests.helpers import require_extra
 
 
 def test_pattern_base_is_the_folder_before_the_first_wildcard():
@@ -25,7 +25,7 @@ def test_relative_names_keep_sub_folders_apart():
 
 
 def test_png_round_trip_through_filesystems(tmp_path):
-    pytest.importorskip("apache_beam", reason="needs the [beam] extra (pip install -e '.[test]')")
+    require_extra("apache_beam", "beam")
     rgba = np.random.default_rng(0).integers(0, 256, (5, 7, 4), dtype=np.uint8)
     path = f"{tmp_path}/new/folder/x.png"
     outputs.write_file(path, outputs.encode_png(rgba))

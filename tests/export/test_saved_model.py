@@ -1,8 +1,11 @@
 """The SavedModel, loaded in a fresh process, answers as detect() does (parity criterion)."""
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -122,9 +125,21 @@ def _signatures(cli_output):
     return found
 
 
+def saved_model_cli() -> list:
+    """TensorFlow's saved_model_cli for the python running the tests: the console script
+    beside sys.executable (an environment's bin/, activated or not), else the module that
+    script runs. Never the PATH's: that may be another python's TensorFlow, or none."""
+    script = Path(sys.executable).parent / "saved_model_cli"
+    if script.is_file():
+        return [str(script)]
+    return [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli"]
+
+
 def _saved_model_cli(version_dir):
-    done = subprocess.run(["saved_model_cli", "show", "--dir", str(version_dir), "--all"],
-                          capture_output=True, text=True, timeout=300)
+    # PATH without this python's bin/, as in an environment that is not activated
+    env = {**os.environ, "PATH": os.defpath}
+    done = subprocess.run([*saved_model_cli(), "show", "--dir", str(version_dir), "--all"],
+                          capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     return _signatures(done.stdout)
 

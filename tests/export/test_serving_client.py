@@ -18,7 +18,7 @@ import pytest
 
 from mrcnn_tf.evaluation.agreement import compare_detections
 from mrcnn_tf.export import results_from_serving
-from tests.helpers import REPO
+from tests.helpers import REPO, require_extra
 
 FAKE_SERVING = Path(__file__).with_name("fake_tf_serving.py")
 BATCH = ("chelsea", "astronaut_crop")  # PNG and JPEG, two sizes, one request
@@ -90,8 +90,7 @@ def test_rest_answer_matches_detect(client, server, image_files, references):
 
 
 def test_grpc_answer_matches_detect(client, server, image_files, references):
-    pytest.importorskip("tensorflow_serving.apis",
-                        reason="gRPC client needs tensorflow-serving-api (the test extra)")
+    require_extra("tensorflow_serving.apis", "serving")
     assert server[1] is not None
     encoded, images = zip(*(client.read_image(path) for path in image_files))
     outputs = client.predict_grpc(f"127.0.0.1:{server[1]}", "mask_rcnn", encoded)

@@ -8,6 +8,7 @@ import pytest
 import tensorflow as tf
 
 from mrcnn_tf.export import results_from_serving
+from tests.helpers import require_extra
 
 IMAGE_SHAPES = [(101, 201, 3), (51, 61, 3)]
 
@@ -70,9 +71,7 @@ def test_from_rest_column_format():
 
 
 def test_from_grpc_tensor_protos():
-    predict_pb2 = pytest.importorskip("tensorflow_serving.apis.predict_pb2",
-                                      reason="gRPC answers need tensorflow-serving-api "
-                                             "(the test extra)")
+    predict_pb2 = require_extra("tensorflow_serving.apis.predict_pb2", "serving")
     response = predict_pb2.PredictResponse()
     for name, value in _outputs().items():
         response.outputs[name].CopyFrom(tf.make_tensor_proto(value))

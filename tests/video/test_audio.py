@@ -8,11 +8,13 @@ import pytest
 
 from mrcnn_tf import COCO_CLASS_NAMES
 from mrcnn_tf.video import audio, process_video
+from tests.helpers import missing_extra
 from tests.video.synthetic import ShapeModel, count_frames, write_video
 
 FFMPEG = audio.find_ffmpeg()
-needs_ffmpeg = pytest.mark.skipif(
-    FFMPEG is None, reason="no ffmpeg binary: install the optional imageio-ffmpeg package")
+if FFMPEG is None:  # every test here needs it
+    missing_extra("no ffmpeg binary", "pip install -e '.[test]' (imageio-ffmpeg, in the [video] "
+                  "extra too)")
 
 
 def streams(path) -> str:
@@ -34,7 +36,6 @@ def video_with_audio(tmp_path_factory):
     return with_audio
 
 
-@needs_ffmpeg
 @pytest.mark.parametrize("ext", [".mp4", ".avi"])
 def test_audio_track_is_kept(video_with_audio, tmp_path, ext):
     assert audio.has_audio(FFMPEG, video_with_audio)
@@ -48,7 +49,6 @@ def test_audio_track_is_kept(video_with_audio, tmp_path, ext):
     assert float(duration) == pytest.approx(1.6, abs=0.1)
 
 
-@needs_ffmpeg
 def test_source_without_audio_needs_no_muxing(tmp_path):
     source = write_video(tmp_path / "in.avi", frames=10)
     summary = process_video(ShapeModel(), source, tmp_path / "out.mp4",
@@ -56,7 +56,6 @@ def test_source_without_audio_needs_no_muxing(tmp_path):
     assert summary.audio == "none" and not summary.notices
 
 
-@needs_ffmpeg
 def test_without_ffmpeg_the_audio_is_dropped_with_a_notice(video_with_audio, tmp_path,
                                                            monkeypatch, capsys):
     monkeypatch.setattr(audio, "find_ffmpeg", lambda: None)
