@@ -22,6 +22,9 @@ with the machine:
   float32 as the reference, summed over the images: recall, precision (target >= 0.9 each)
   and mean mask IoU of matched pairs (target >= 0.9);
 - the median detect() time of each.
+The header names the fast model's Config fields as the built model holds them. A run where
+float32 detects nothing on the images cannot judge anything: it says so and exits 3 (PASS 0,
+FAIL 1, bad arguments 2).
 --dataset shapes: 50 held-out synthetic shapes (seed 1, 128x128 as samples/shapes trains on, or
 --shapes-size HxW: square images mold the same in "square" and fit64, so 64x128 is what
 checks fit64 on them); COCO:
@@ -53,6 +56,11 @@ from mrcnn_tf.evaluation.metrics import compute_ap  # noqa: E402
 from mrcnn_tf.ops.boxes import extract_bboxes  # noqa: E402
 
 TARGETS = {"map_diff": 0.01, "recall": 0.9, "precision": 0.9, "mask_iou": 0.9}
+# the fast model's Config fields the report names (and any given with --set)
+REPORTED_FIELDS = ("COMPUTE_DTYPE", "IMAGE_RESIZE_MODE", "LOW_PRECISION_HEADS",
+                   "RESIZE_LIBRARY", "FOLD_BATCH_NORM", "DETECTION_MIN_CONFIDENCE",
+                   "IMAGE_MIN_DIM", "IMAGE_MAX_DIM")
+CANNOT_JUDGE = 3  # exit status when float32 detects nothing
 
 
 def load_dataset(args):
@@ -126,7 +134,7 @@ def config_field(text: str) -> tuple:
         return field.strip(), value
 
 
-def main(argv=None) -> int:
+def parse_arguments(argv) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("weights")
     parser.add_argument("--dataset", choices=("shapes",), default="shapes")
@@ -166,36 +174,34 @@ def main(argv=None) -> int:
         parser.error("--coco-annotations needs --images")
     if args.coco_annotations and args.shapes_size:
         parser.error("--shapes-size is for the shapes, not --coco-annotations")
+    return args
 
+
+def main(argv=None) -> int:
+    args = parse_arguments(argv)
     dataset = load_dataset(args)
     image_ids = list(dataset.image_ids)[:args.limit]
     images = [dataset.load_image(i) for i in image_ids]
-    dim = args.image_dim or (None if args.coco_annotations else 128)
-    sizes = {"IMAGE_MIN_DIM": dim, "IMAGE_MAX_DIM": dim} if dim else {}
-    common = dict(IMAGES_PER_GPU=1, DETECTION_MIN_CONFIDENCE=args.min_confidence, **sizes,
-                  **dict(args.set))
-    fast_fields = {"COMPUTE_DTYPE": args.precision, "IMAGE_RESIZE_MODE": args.mode,
-                   "LOW_PRECISION_HEADS": args.low_precision_heads,
-                   "RESIZE_LIBRARY": args.resize_library,
-                   "FOLD_BATCH_NORM": args.fold_batch_norm}
-    (exact, exact_time), (fast, fast_time) = (
-        run(MaskRCNN.from_weights(args.weights, **common, **fields), images)
-        for fields in ({"IMAGE_RESIZE_MODE": args.reference_mode}, fast_fields))
-    exact_map, fast_map = (mask_map(dataset, image_ids, r) for r in (exact, fast))
+    exact_model, fast_model = build_models(args)
+    (exact, exact_time), (fast, fast_time) = (run(m, images) for m in (exact_model, fast_model))
+    fast_name = run_name(args)
+    print_header(args, images, fast_name, fast_model)
     agree = agreement(exact, fast, [image.shape[:2] for image in images])
+    if agree["reference"] == 0:
+        print(f"CANNOT JUDGE: float32 detected nothing on these {len(images)} images, so "
+              "there is nothing to agree with (lower --min-confidence or use trained weights)")
+        return CANNOT_JUDGE
+    maps = [mask_map(dataset, image_ids, r) for r in (exact, fast)]
+    return report(fast_name, maps, agree, (exact_time, fast_time))
+
+
+def report(fast_name, maps, agree, times) -> int:
+    """Print the measures and the verdict; 0 for PASS, 1 for FAIL."""
+    (exact_map, fast_map), (exact_time, fast_time) = maps, times
     diff = abs(exact_map - fast_map)
     ok = (diff <= TARGETS["map_diff"] and agree["recall"] >= TARGETS["recall"]
           and agree["precision"] >= TARGETS["precision"]
           and agree["mask_iou"] >= TARGETS["mask_iou"])
-    extras = "".join([", heads too" if args.low_precision_heads else "",
-                      ", OpenCV resize" if args.resize_library == "opencv" else "",
-                      ", BatchNorm folded" if args.fold_batch_norm else ""])
-    fast_name = f"{args.precision} ({args.mode}{extras})"
-    print(machine_description())
-    sizes = {image.shape[:2] for image in images}
-    of_size = " of {}x{}".format(*sizes.pop()) if len(sizes) == 1 else ""
-    print(f"{args.weights}: {len(images)} images{of_size}, {fast_name} against float32 "
-          f"({args.reference_mode})")
     print(f"mask mAP@0.5: float32 {exact_map:.3f}, {fast_name} {fast_map:.3f} "
           f"(difference {diff:.3f}, target <= 0.01)")
     print(f"agreement: recall {agree['recall']:.3f}, precision {agree['precision']:.3f} "
@@ -205,6 +211,43 @@ def main(argv=None) -> int:
           f"({exact_time / max(fast_time, 1e-9):.2f}x)")
     print("PASS" if ok else "FAIL: the fast mode does not give float32's answers here")
     return 0 if ok else 1
+
+
+def build_models(args) -> tuple:
+    """(float32 reference model, fast model) on the weights, as the arguments ask."""
+    dim = args.image_dim or (None if args.coco_annotations else 128)
+    sizes = {"IMAGE_MIN_DIM": dim, "IMAGE_MAX_DIM": dim} if dim else {}
+    common = dict(IMAGES_PER_GPU=1, DETECTION_MIN_CONFIDENCE=args.min_confidence, **sizes,
+                  **dict(args.set))
+    fast_fields = {"COMPUTE_DTYPE": args.precision, "IMAGE_RESIZE_MODE": args.mode,
+                   "LOW_PRECISION_HEADS": args.low_precision_heads,
+                   "RESIZE_LIBRARY": args.resize_library,
+                   "FOLD_BATCH_NORM": args.fold_batch_norm}
+    return tuple(MaskRCNN.from_weights(args.weights, **common, **fields)
+                 for fields in ({"IMAGE_RESIZE_MODE": args.reference_mode}, fast_fields))
+
+
+def run_name(args) -> str:
+    extras = "".join([", heads too" if args.low_precision_heads else "",
+                      ", OpenCV resize" if args.resize_library == "opencv" else "",
+                      ", BatchNorm folded" if args.fold_batch_norm else ""])
+    return f"{args.precision} ({args.mode}{extras})"
+
+
+def fast_config_line(model, set_fields) -> str:
+    """The fast model's Config fields as the built model holds them (not as asked)."""
+    names = list(REPORTED_FIELDS) + [f for f, _ in set_fields if f not in REPORTED_FIELDS]
+    fields = ", ".join(f"{name}={getattr(model.config, name)}" for name in names)
+    return f"fast model Config: {fields}"
+
+
+def print_header(args, images, fast_name, fast_model):
+    print(machine_description())
+    sizes = {image.shape[:2] for image in images}
+    of_size = " of {}x{}".format(*sizes.pop()) if len(sizes) == 1 else ""
+    print(f"{args.weights}: {len(images)} images{of_size}, {fast_name} against float32 "
+          f"({args.reference_mode})")
+    print(fast_config_line(fast_model, args.set))
 
 
 if __name__ == "__main__":
