@@ -1,7 +1,8 @@
 """How far two detection sets of one image agree (the parity criterion of shared/parity).
 
 Walk the reference detections by descending score; match each to the unmatched detection of
-ours with the same class and the highest box IoU, if that IoU is >= ``min_box_iou``.
+ours with the same class and the highest box IoU, if that IoU is >= ``min_box_iou`` (two
+identical boxes have IoU 1, also when rounding left them no area).
 Sets agree when matched / reference and matched / ours are both >= ``min_recall``, every
 matched score differs by <= ``max_score_diff``, the mean mask IoU over matched pairs is
 >= ``min_mask_iou``, and our masks have the expected height and width.
@@ -44,10 +45,20 @@ class Agreement:
                 f"mask shape {'ok' if self.mask_shape_ok else 'WRONG'}")
 
 
+def matching_box_iou(reference_rois, our_rois) -> np.ndarray:
+    """Box IoU [R, O] for matching: ops.boxes.box_iou, except that two identical boxes count
+    1.0 even when their area is zero (a thin box rounds to y1 == y2; both sides agree on it,
+    as two empty masks do in mask_iou)."""
+    reference_rois = np.asarray(reference_rois).reshape(-1, 4)
+    our_rois = np.asarray(our_rois).reshape(-1, 4)
+    identical = (reference_rois[:, None, :] == our_rois[None, :, :]).all(axis=-1)
+    return np.where(identical, 1.0, box_iou(reference_rois, our_rois))
+
+
 def compare_detections(reference: dict, ours: dict, image_hw, min_box_iou=0.9) -> Agreement:
     """Match two result dicts (rois, class_ids, scores, masks) of one image; see module doc."""
     order = np.argsort(-np.asarray(reference["scores"]), kind="stable")
-    ious = box_iou(reference["rois"], ours["rois"])
+    ious = matching_box_iou(reference["rois"], ours["rois"])
     used = np.zeros(len(ours["class_ids"]), dtype=bool)
     score_diffs, mask_ious = [], []
     for r in order:

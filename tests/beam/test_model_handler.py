@@ -85,7 +85,7 @@ class FailingJob(BeamDetectJob):
 
 def test_model_failures_are_error_lines_and_the_job_finishes(image_folder, tmp_path):
     job = FailingJob(os.fspath(image_folder / "**"), os.fspath(tmp_path / "f"),
-                     weights="unused.h5", num_shards=1)
+                     weights="unused.h5", class_names=["BG", "thing"], num_shards=1)
     summary = run(job)
     good = good_images(image_folder)
     unreadable = [os.fspath(image_folder / CORRUPT), os.fspath(image_folder / BOMB)]

@@ -86,3 +86,17 @@ def test_another_seeds_detections_fail(r50_weights, tmp_path):
     assert len(seed0["class_ids"]) and len(seed1["class_ids"]), "nothing detected: proves nothing"
     assert compare_detections(seed0, seed0, image.shape[:2]).passes()
     assert not compare_detections(seed0, seed1, image.shape[:2]).passes()
+
+
+def test_identical_thin_boxes_match():
+    """A box that rounds to no height (y1 == y2) on both sides is the same box: it matches
+    (box_iou alone says 0 for two empty boxes), while a thin box elsewhere does not."""
+    masks = np.zeros((40, 40, 2), bool)
+    masks[10, 5:30, 0] = masks[20:30, 20:30, 1] = True
+    reference = dict(rois=np.array([[10, 5, 10, 30], [20, 20, 30, 30]], np.int32),
+                     class_ids=np.array([3, 7], np.int32),
+                     scores=np.array([0.9, 0.8], np.float32), masks=masks)
+    agreement = compare_detections(reference, copy.deepcopy(reference), (40, 40))
+    assert agreement.matched == 2 and agreement.passes()
+    moved = changed(reference, rois=lambda r: r + np.array([[1, 0, 1, 0], [0, 0, 0, 0]]))
+    assert compare_detections(reference, moved, (40, 40)).matched == 1
