@@ -1,6 +1,6 @@
 """Send images to a running TensorFlow Serving, print the detections and draw them.
 
-Export and serve first (see the README's "Serving" section):
+Export and serve first (see docs/serving.md, "TensorFlow Serving"):
 
     mrcnn-tf export --weights coco --out exported/mask_rcnn
     docker run --rm -p 8501:8501 -p 8500:8500 \\

@@ -16,12 +16,12 @@ target >= 0.8) and COCO AP, and draws the first eight held-out images to --out.
 --init scratch (default) needs no download: a small GroupNorm backbone (small_backbone.py,
 passed as Config.BACKBONE), a 64-channel FPN, a 256-wide box head, 14x14 masks,
 4 images a step, Adam (lr 0.001, a tenth for the last third of the budget), all layers.
-About 0.5-0.8 s a step on a 2-core CPU. Measured on a 2-core AMD EPYC: see the README.
+About 0.5-0.8 s a step on a 2-core CPU. Measured on a 2-core AMD EPYC: see docs/training.md.
 --backbone resnet50 is the same recipe on matterport's ResNet with BatchNorm
 trained (TRAIN_BN, 4 images a step), its blocks starting as identities (the last BatchNorm
 of each residual branch at gamma 0: modeling.resnet.zero_init_residual_branches) and
 matterport's 256-channel FPN: weights whose convolutions are the ones the bfloat16 fast mode
-runs (scripts/check_precision.py checks it on them). About 1-2 s a step (see the README).
+runs (scripts/check_precision.py checks it on them). About 1-2 s a step (see docs/training.md).
 
 --init coco starts from matterport's COCO weights (downloaded on first use, 246 MiB) without
 their class-specific layers, matterport's shapes recipe: ResNet-50, 2 images a step, SGD

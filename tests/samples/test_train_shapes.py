@@ -3,7 +3,7 @@ budget that ends each training stage after its first epoch (2 steps).
 
 It proves the sample runs (small GroupNorm backbone as Config.BACKBONE, Adam, two stages,
 one checkpoint kept, 50 held-out images scored and 8 drawn), not that it reaches its target:
-that takes minutes (README, "Training and evaluation")."""
+that takes minutes (docs/training.md)."""
 from __future__ import annotations
 
 import os
