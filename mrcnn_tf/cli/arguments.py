@@ -8,15 +8,25 @@ import argparse
 from mrcnn_tf.image_decode import DEFAULT_MAX_PIXELS, MEGAPIXEL
 
 
-def positive_int(text) -> int:
-    """A whole number >= 1."""
+def whole_number(text, minimum: int = 1) -> int:
+    """A whole number >= minimum (argparse.ArgumentTypeError otherwise)."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not >= 1")
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"{value} is not >= {minimum}")
     return value
+
+
+def positive_int(text) -> int:
+    """A whole number >= 1."""
+    return whole_number(text, 1)
+
+
+def non_negative_int(text) -> int:
+    """A whole number >= 0 (seeds, indices)."""
+    return whole_number(text, 0)
 
 
 def positive_float(text) -> float:

@@ -33,6 +33,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from mrcnn_tf.cli.arguments import non_negative_int, positive_int
+
 # random_shape places centres at least 20 pixels from each border (rng.integers(20, size - 20)):
 # a side of 40 or less leaves no place for a shape.
 MIN_SIDE = 41
@@ -165,26 +167,6 @@ def write_coco(out_dir, count, size=128, seed=0, name="train") -> Path:
     return path
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _seed(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
-
 def _size(text):
     try:
         return parse_size(text)
@@ -197,11 +179,11 @@ def main(argv=None) -> int:
         prog="make_coco.py",
         description="Write the synthetic shapes data as COCO JSON plus PNG images.")
     parser.add_argument("out_dir", metavar="OUT_DIR", help="folder to write into (created)")
-    parser.add_argument("--count", type=_positive_int, required=True, help="number of images")
+    parser.add_argument("--count", type=positive_int, required=True, help="number of images")
     parser.add_argument("--size", type=_size, default=(128, 128),
                         help="N (square) or HxW, each side %d..%d (default 128)"
                              % (MIN_SIDE, MAX_SIDE))
-    parser.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
     parser.add_argument("--name", default="train",
                         help="writes <name>.json and the images in <name>/ (default train)")
     args = parser.parse_args(argv)

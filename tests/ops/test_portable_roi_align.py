@@ -8,6 +8,7 @@ import tensorflow as tf
 from mrcnn_tf.ops.portable_roi_align import (crop_and_resize_portable,
                                              roi_align_torchvision_portable)
 from mrcnn_tf.ops.torchvision_roi_align import roi_align_torchvision
+from tests.ops.test_torchvision_roi_align import roi_align_reference  # torchvision's rules, numpy
 
 
 def _ramp():
@@ -121,44 +122,6 @@ def test_roi_align_matches_roi_align_torchvision(scale, size):
     assert np.any(np.asarray(theirs) == 0.0)  # some boxes reach beyond the map
 
 
-def _torchvision_sample(feature, y, x):
-    """torchvision's bilinear_interpolate for one sample, feature [H, W, C]."""
-    height, width = feature.shape[:2]
-    if y < -1.0 or y > height or x < -1.0 or x > width:
-        return np.zeros(feature.shape[2])
-    y, x = max(y, 0.0), max(x, 0.0)
-    y_low, x_low = int(y), int(x)
-    if y_low >= height - 1:
-        y_low = y_high = height - 1
-        y = float(y_low)
-    else:
-        y_high = y_low + 1
-    if x_low >= width - 1:
-        x_low = x_high = width - 1
-        x = float(x_low)
-    else:
-        x_high = x_low + 1
-    ly, lx = y - y_low, x - x_low
-    hy, hx = 1.0 - ly, 1.0 - lx
-    return (hy * hx * feature[y_low, x_low] + hy * lx * feature[y_low, x_high]
-            + ly * hx * feature[y_high, x_low] + ly * lx * feature[y_high, x_high])
-
-
-def _torchvision_roi_align(feature, box, scale, size, ratio):
-    """roi_align_forward for one box (y1, x1, y2, x2), aligned=False, in float64."""
-    y1, x1, y2, x2 = (float(v) * scale for v in box)
-    bin_h, bin_w = max(y2 - y1, 1.0) / size, max(x2 - x1, 1.0) / size
-    out = np.zeros((size, size, feature.shape[2]))
-    for ph in range(size):
-        for pw in range(size):
-            for iy in range(ratio):
-                y = y1 + ph * bin_h + (iy + 0.5) * bin_h / ratio
-                for ix in range(ratio):
-                    x = x1 + pw * bin_w + (ix + 0.5) * bin_w / ratio
-                    out[ph, pw] += _torchvision_sample(feature, y, x) / (ratio * ratio)
-    return out
-
-
 @pytest.mark.parametrize("scale,size,ratio", [(0.5, 3, 2), (0.25, 2, 3), (1.0, 4, 1)])
 def test_roi_align_matches_numpy_loop(scale, size, ratio):
     rng = np.random.default_rng(7)
@@ -172,7 +135,7 @@ def test_roi_align_matches_numpy_loop(scale, size, ratio):
     indices = np.array([0, 1, 1, 0, 1], np.int32)
     ours = roi_align_torchvision_portable(feature, boxes, indices, spatial_scale=scale,
                                           output_size=size, sampling_ratio=ratio).numpy()
-    expected = np.stack([_torchvision_roi_align(feature[i], box, scale, size, ratio)
+    expected = np.stack([roi_align_reference(feature[i].astype(np.float64), box, scale, size, ratio)
                          for box, i in zip(boxes, indices)])
     diff = _close(ours, expected, np.ptp(feature))
     print(f"numpy loop scale {scale} size {size} ratio {ratio}: max abs diff {diff:.3g}")

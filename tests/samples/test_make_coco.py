@@ -186,11 +186,11 @@ def test_hidden_shapes_get_no_annotation():
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--count", "0"], "--count: must be at least 1"),
+    (["--count", "0"], "--count: 0 is not >= 1"),
     (["--count", "2", "--size", "10x10"], "too small for the shapes"),
     (["--count", "2", "--size", "64x"], "expected N or HxW"),
     (["--count", "2", "--name", "../up"], "name '../up'"),
-    (["--count", "2", "--seed", "-3"], "--seed: must be >= 0"),
+    (["--count", "2", "--seed", "-3"], "--seed: -3 is not >= 0"),
     (["--count", "2"], "exists and is not a folder"),  # OUT_DIR is a file (below)
 ])
 def test_bad_arguments_exit_2_with_one_line(tmp_path, args, message):

@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import logging
-import struct
 import threading
-import zlib
 
 import pytest
 
 from mrcnn_tf.serve import ModelService
+from tests.pixel_bombs import png_bomb
 from tests.serve.conftest import make_client
-
-
-def chunk(kind: bytes, data: bytes) -> bytes:
-    return (struct.pack(">I", len(data)) + kind + data
-            + struct.pack(">I", zlib.crc32(kind + data)))
-
-
-def png_header(width: int, height: int) -> bytes:
-    """A well-formed PNG claiming width x height RGB whose pixel data is garbage."""
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", b"\x07" * 64)
-            + chunk(b"IEND", b""))
 
 
 def error_of(answer, status: int) -> str:
@@ -46,7 +33,7 @@ def test_not_an_image_and_empty(client, data, status, words):
 
 def test_corrupt_and_truncated_images(client, png):
     garbage_header = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-    for data in (png_header(64, 64), png["coffee"][:len(png["coffee"]) // 3], garbage_header):
+    for data in (png_bomb(64, 64), png["coffee"][:len(png["coffee"]) // 3], garbage_header):
         message = error_of(post_file(client, data, name="broken.png"), 400)
         assert "'broken.png'" in message and "corrupt" in message, message
 
@@ -54,7 +41,7 @@ def test_corrupt_and_truncated_images(client, png):
 @pytest.mark.parametrize("width, height, pixels", [(10000, 5000, "50"), (30000, 30000, "900")])
 def test_too_many_pixels_is_refused_before_decoding(client, width, height, pixels):
     """Also above Pillow's own bomb limit (179 megapixels), with the size said."""
-    message = error_of(post_file(client, png_header(width, height), name="huge.png"), 413)
+    message = error_of(post_file(client, png_bomb(width, height), name="huge.png"), 413)
     assert message == (f"image 'huge.png': {width}x{height} = {pixels} megapixels, more than "
                        "the limit of 40 megapixels (--max-pixels)")
 
