@@ -6,8 +6,8 @@ import os
 
 from mrcnn_tf.class_names import check_class_names, default_class_names
 from mrcnn_tf.config import Config
+from mrcnn_tf.families import family_for, family_for_file
 from mrcnn_tf.inference.detector import Detector
-from mrcnn_tf.modeling.mask_rcnn import build_inference_model
 from mrcnn_tf.modeling.precision import resolve_compute_dtype
 from mrcnn_tf.weights import hdf5
 from mrcnn_tf.weights.h5file import read_class_names
@@ -38,6 +38,7 @@ class MaskRCNN:
                              "CocoConfig() or Config(NUM_CLASSES=...)")
         self.mode = mode
         self.config = config
+        self.family = family_for(config)
         self.class_names = class_names
         self.model_dir = os.fspath(model_dir) if model_dir is not None else None
         if mode == "training":
@@ -47,13 +48,8 @@ class MaskRCNN:
         if config.COMPUTE_DTYPE == "auto":
             logging.getLogger("mrcnn_tf").info("COMPUTE_DTYPE auto: %s (%s)",
                                                self.compute_dtype, why)
-        if config.ARCHITECTURE == "matterport":
-            self.keras_model = build_inference_model(config)
-        else:
-            from mrcnn_tf.modeling.torchvision_rcnn import build_torchvision_model
-
-            self.keras_model = build_torchvision_model(config)
-        self._detector = Detector(self.keras_model, config)
+        self.keras_model = self.family.build(config, "inference")
+        self._detector = Detector(self.keras_model, config, self.family.transform(config))
 
     @property
     def class_names(self) -> tuple:
@@ -64,7 +60,7 @@ class MaskRCNN:
     def class_names(self, names):
         """names: one per class id (None: the default for the config, see the class doc)."""
         if names is None:
-            names = default_class_names(self.config.NUM_CLASSES, self.config.family)
+            names = default_class_names(self.config.NUM_CLASSES, self.family.name)
         self._class_names = check_class_names(names, self.config.NUM_CLASSES)
 
     @classmethod
@@ -104,31 +100,9 @@ class MaskRCNN:
         backbone or class count, or weights that do not fit the model; OSError when the file
         cannot be read.
         """
-        from mrcnn_tf.weights import torchvision_loader
-
-        if torchvision_loader.is_state_dict_file(path):
-            # torchvision's maskrcnn_resnet50_fpn / _v2 (.pth, .npz, .safetensors): the version
-            # and NUM_CLASSES come from the keys, other fields from TorchvisionConfig
-            from mrcnn_tf.weights.state_dict import read_state_dict
-
-            tensors = read_state_dict(path)
-            config = torchvision_loader.config_for_state_dict(
-                tensors, None if config_class is Config else config_class, **config_overrides)
-            model = cls(mode="inference", config=config)
-            torchvision_loader.load_state_dict(model.keras_model, tensors, path=path)
-            return model
-        checkpoint = torchvision_loader.checkpoint_fields(path)
-        if checkpoint is not None:  # written by the torchvision family's training
-            from mrcnn_tf.config import TorchvisionConfig
-
-            config_class = TorchvisionConfig if config_class is Config else config_class
-            model = cls(mode="inference", config=config_class(**{**checkpoint,
-                                                                 **config_overrides}))
-            model.load_weights(path)
-            return model
-        from mrcnn_tf.weights.info import config_from_weights
-
-        config = config_from_weights(path, config_class=config_class, **config_overrides)
+        family = family_for_file(path)
+        default_class = None if config_class is Config else config_class
+        config = family.config_for_file(path, default_class, **config_overrides)
         model = cls(mode="inference", config=config)
         model.load_weights(path)
         return model
@@ -136,16 +110,11 @@ class MaskRCNN:
     def _build_training(self, strategy):
         from mrcnn_tf.training.train import choose_strategy
 
-        if self.config.ARCHITECTURE == "matterport":
-            from mrcnn_tf.modeling.training_model import build_training_model
-        else:
-            from mrcnn_tf.modeling.torchvision_training import (
-                build_torchvision_training_model as build_training_model)
         if self.model_dir is None:
             raise ValueError("model_dir: training needs a folder for logs and checkpoints")
         self.strategy = choose_strategy(self.config, strategy)
         with self.strategy.scope():
-            self.keras_model = build_training_model(self.config)
+            self.keras_model = self.family.build(self.config, "training")
         self.epoch = 0
         self.last_checkpoint = None
         self.set_log_dir()
@@ -207,13 +176,8 @@ class MaskRCNN:
         carries class names (save_weights writes them) sets ``class_names`` when its class
         layers were loaded.
         """
-        from mrcnn_tf.weights import torchvision_loader
-
-        if self.config.ARCHITECTURE != "matterport" and torchvision_loader.is_state_dict_file(
-                filepath):
-            return torchvision_loader.load_file(self.keras_model, filepath, exclude=exclude,
-                                                strict=strict)
-        report = hdf5.load_weights(self.keras_model, filepath, exclude=exclude, strict=strict)
+        report = self.family.load_weights(self.keras_model, filepath, exclude=exclude,
+                                          strict=strict)
         stored = read_class_names(filepath)
         if stored is not None and len(stored) == self.config.NUM_CLASSES and not exclude:
             self.class_names = stored

@@ -36,7 +36,7 @@ FLOORS = {
     "modeling": 3, "weights": 3,
     "inference": 4, "training": 4, "results": 4, "visualize": 4, "filtering": 4,
     "extract": 4, "data": 4, "evaluation": 4, "image_decode": 4,
-    "model": 5,
+    "model": 5, "families": 5,
     "export": 6, "video": 6, "beam": 6, "serve": 6,
     "cli": 7,
 }

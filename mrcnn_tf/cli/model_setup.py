@@ -154,20 +154,20 @@ def choose_classes(args, *, command: str, quiet: bool) -> ModelClasses:
 
 def config_overrides(args, family: str = "matterport") -> dict:
     """Config fields set by the model options: IMAGE_MAX_DIM, IMAGE_MIN_DIM (at most
-    IMAGE_MAX_DIM), DETECTION_MIN_CONFIDENCE from args.min_score unless it is None, and
-    FAST_MODE[family] with --fast.
-    torchvision weights (family "torchvision") keep torchvision's 800 / 1333 sizes unless an
-    --image-*-dim other than the default is given."""
+    IMAGE_MAX_DIM), DETECTION_MIN_CONFIDENCE from args.min_score unless it is None, and the
+    family's fast_mode with --fast. A family that keeps its own sizes (torchvision's 800 /
+    1333) keeps them unless an --image-*-dim other than the default is given."""
+    from mrcnn_tf.families import family_named
+
+    model_family = family_named(family)
     overrides = {"IMAGE_MAX_DIM": args.image_max_dim,
                  "IMAGE_MIN_DIM": min(args.image_min_dim, args.image_max_dim)}
-    if family == "torchvision":
+    if model_family.cli_keeps_own_sizes:
         overrides = {k: v for k, v in overrides.items() if v != DEFAULT_DIMS[k]}
     if getattr(args, "min_score", None) is not None:
         overrides["DETECTION_MIN_CONFIDENCE"] = args.min_score
     if getattr(args, "fast", False):
-        from mrcnn_tf.config import FAST_MODE
-
-        overrides.update(FAST_MODE[family])
+        overrides.update(model_family.fast_mode)
     return overrides
 
 

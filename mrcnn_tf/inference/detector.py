@@ -11,16 +11,16 @@ import numpy as np
 import tensorflow as tf
 
 from mrcnn_tf.inference.images import as_image_list, normalize_image
-from mrcnn_tf.inference.transforms import output_positions, transform_for
+from mrcnn_tf.inference.transforms import output_positions
 
 class Detector:
     """Runs an inference model (modeling.mask_rcnn or modeling.torchvision_rcnn) on numpy
-    images."""
+    images; transform: its family's (families.ModelFamily.transform, inference.transforms)."""
 
-    def __init__(self, keras_model, config):
+    def __init__(self, keras_model, config, transform):
         self.keras_model = keras_model
         self.config = config
-        self.transform = transform_for(config)
+        self.transform = transform
         self._predict = self._compiled(self._forward)
         self._predict_boxes = None  # built on first detect(..., masks=False)
 

@@ -1,4 +1,5 @@
-"""Per-family molding and unmolding: what the Detector calls around the compiled graph.
+"""Molding and unmolding around the compiled graph: what the Detector calls (each model family
+gives its transform, families.ModelFamily.transform).
 
 A transform has ``mold(image) -> (molded [1, H', W', C], meta [1, META], info)``,
 ``check_molded_shape(shape, index)``, ``anchors(molded_shape) -> [A, 4]``,
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 from mrcnn_tf.inference.postprocessing import unmold_detections
 from mrcnn_tf.inference.preprocessing import mold_inputs
-from mrcnn_tf.inference.torchvision_transform import TorchvisionTransform
 from mrcnn_tf.ops.anchors import anchors_for_image_shape
 
 
@@ -45,10 +45,3 @@ class MatterportTransform:
 def output_positions(keras_model, transform) -> tuple:
     """(detections position, masks position) among keras_model's outputs, found by name."""
     return tuple(keras_model.output_names.index(name) for name in transform.output_names)
-
-
-def transform_for(config):
-    """The transform of config.ARCHITECTURE's family."""
-    if config.ARCHITECTURE == "matterport":
-        return MatterportTransform(config)
-    return TorchvisionTransform(config)

@@ -6,8 +6,8 @@ anchor sampling, so with ``seed`` given the batches are reproducible; images wit
 instances are dropped (as matterport's generator does), RPN targets are computed in
 TensorFlow, then the samples are batched and prefetched. An image that fails to load is
 logged with its id and skipped. The family's sample loader, image shape and anchors come
-from ``family_inputs`` (matterport's image_gt, or torchvision_inputs: normalized images padded
-to one square, pixel anchors of torchvision's AnchorGenerator).
+from its families.FamilyInputs (matterport's image_gt, or torchvision_inputs: normalized
+images padded to one square, pixel anchors of torchvision's AnchorGenerator).
 
 Element (B = batch size, G = MAX_GT_INSTANCES, A anchors, T = RPN_TRAIN_ANCHORS_PER_IMAGE):
 ``input_image`` float32 [B, H, W, 3], ``input_image_meta`` float32 [B, META],
@@ -17,43 +17,15 @@ Element (B = batch size, G = MAX_GT_INSTANCES, A anchors, T = RPN_TRAIN_ANCHORS_
 """
 from __future__ import annotations
 
-import dataclasses
 import logging
 
 import numpy as np
 import tensorflow as tf
 
-from mrcnn_tf.modeling import torchvision_training
-from mrcnn_tf.modeling.training_model import gt_mask_shape
-from mrcnn_tf.ops.anchors import anchors_for_image_shape
-from mrcnn_tf.training.image_gt import load_image_gt, pad_instances
+from mrcnn_tf.training.image_gt import pad_instances
 from mrcnn_tf.training.rpn_targets import rpn_targets
-from mrcnn_tf.training.torchvision_inputs import load_image_gt_torchvision, training_anchors
 
 logger = logging.getLogger(__name__)
-
-
-@dataclasses.dataclass(frozen=True)
-class FamilyInputs:
-    """What the pipeline needs from a model family: load(dataset, config, image_id,
-    augmentation=, rng=) -> sample dict (training.image_gt), the molded image shape
-    (H, W, 3), the stored gt mask shape (h, w), and the pixel anchors float32 [A, 4] (RPN
-    targets)."""
-
-    load: object
-    image_shape: tuple
-    mask_shape: tuple
-    pixel_anchors: np.ndarray
-
-
-def family_inputs(config) -> FamilyInputs:
-    if config.ARCHITECTURE == "matterport":
-        return FamilyInputs(load_image_gt, tuple(int(v) for v in config.IMAGE_SHAPE),
-                            gt_mask_shape(config),
-                            anchors_for_image_shape(config.IMAGE_SHAPE, config, normalized=False))
-    image_shape = torchvision_training.training_image_shape(config)
-    return FamilyInputs(load_image_gt_torchvision, image_shape,
-                        gt_mask_shape(config, image_shape), training_anchors(config))
 
 
 class _Loader:
@@ -94,14 +66,15 @@ class _Loader:
                 np.bool_(False))
 
 
-def training_dataset(dataset, config, *, batch_size, augmentation=None, shuffle=True,
+def training_dataset(dataset, config, family, *, batch_size, augmentation=None, shuffle=True,
                      seed=None) -> tf.data.Dataset:
     """An endless tf.data.Dataset of training batches from a prepared Dataset (see module
-    docstring for the element). batch_size: global batch (IMAGES_PER_GPU x replicas)."""
+    docstring for the element). family: the model family's families.FamilyInputs
+    (``family_for(config).training_inputs(config)``). batch_size: global batch
+    (IMAGES_PER_GPU x replicas)."""
     image_ids = np.asarray(dataset.image_ids, dtype=np.int64)
     if image_ids.size == 0:
         raise ValueError("the dataset has no images; did you call prepare()?")
-    family = family_inputs(config)
     loader = _Loader(dataset, config, augmentation, len(image_ids), family)
     g = config.MAX_GT_INSTANCES
     out_types = (tf.float32, tf.float32, tf.int32, tf.float32, tf.uint8, tf.bool)

@@ -4,7 +4,7 @@ regular expression matched in full against layer names), for each model family's
 matterport's ResNet stages res2-res5 are torchvision's ``backbone.body.layer1``-``layer4``, so
 "3+" trains layer2 and up (torchvision's default trainable_backbone_layers=3), and the heads are
 the FPN, the RPN and the ROI heads. torchvision v1's FrozenBatchNorm2d never trains, whatever
-``layers`` says (FROZEN); v2's BatchNorm trains as any layer (and updates its statistics only
+``layers`` says (the family's ``frozen``); v2's BatchNorm trains as any layer (and updates its statistics only
 with TRAIN_BN, see training.trainer).
 """
 from __future__ import annotations
@@ -29,40 +29,34 @@ TORCHVISION_LAYER_REGEX = {
     "5+": r"(backbone\.body\.layer4\..*)|" + _TV_HEADS,
     "all": ".*",
 }
-PRESETS = {"matterport": LAYER_REGEX, "torchvision_v1": TORCHVISION_LAYER_REGEX,
-           "torchvision_v2": TORCHVISION_LAYER_REGEX}
-# layers that never train: torchvision v1's FrozenBatchNorm2d (the backbone's norm layers)
-FROZEN = {"torchvision_v1": r"backbone\.body\.(bn1|layer\d\.\d+\.(bn\d|downsample\.1))"}
 
 
-def layers_regex(layers: str, architecture: str = "matterport") -> str:
-    """The regular expression for a ``layers`` value (a preset name of the architecture's, or
-    a regex itself)."""
-    if architecture not in PRESETS:
-        raise ValueError(f"architecture={architecture!r}: must be one of {', '.join(PRESETS)}")
-    regex = PRESETS[architecture].get(layers, layers)
+def layers_regex(layers: str, presets: dict = LAYER_REGEX) -> str:
+    """The regular expression for a ``layers`` value (a name in presets, the family's
+    ``layer_presets``, or a regex itself)."""
+    regex = presets.get(layers, layers)
     try:
         re.compile(regex)
     except (re.error, TypeError) as err:
-        raise ValueError(f"layers={layers!r}: not one of {', '.join(LAYER_REGEX)} and not a "
+        raise ValueError(f"layers={layers!r}: not one of {', '.join(presets)} and not a "
                          f"regular expression ({err})") from None
     return regex
 
 
-def layer_names(model, layers: str, architecture: str = "matterport") -> list:
+def layer_names(model, layers: str, presets: dict = LAYER_REGEX) -> list:
     """Names of the model's weighted top-level layers that ``layers`` selects, e.g. to start
     the heads afresh: ``load_weights(path, exclude=layer_names(model.keras_model, "heads"))``."""
-    regex = layers_regex(layers, architecture)
+    regex = layers_regex(layers, presets)
     return [layer.name for layer in model.layers
             if layer.weights and re.fullmatch(regex, layer.name)]
 
 
-def set_trainable(model, layers: str, architecture: str = "matterport") -> list:
-    """Make the weighted layers whose names match ``layers`` trainable and freeze the others
-    (and the architecture's FROZEN layers always); nested models (rpn_model) are entered.
-    Returns the names of the trainable layers. Raises ValueError when nothing matches."""
-    regex = layers_regex(layers, architecture)
-    frozen = FROZEN.get(architecture)
+def set_trainable(model, layers: str, presets: dict = LAYER_REGEX, frozen=None) -> list:
+    """Make the weighted layers whose names match ``layers`` (a name in presets, or a regex)
+    trainable and freeze the others, and the layers matching the regex ``frozen`` always (the
+    family's ``frozen(config)``); nested models (rpn_model) are entered. Returns the names of
+    the trainable layers. Raises ValueError when nothing matches."""
+    regex = layers_regex(layers, presets)
     trainable = []
 
     def visit(container):

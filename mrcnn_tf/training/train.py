@@ -8,13 +8,10 @@ import os
 import keras
 import tensorflow as tf
 
-from mrcnn_tf.ops.anchors import anchors_for_image_shape
 from mrcnn_tf.training.checkpoints import SaveCheckpoint
 from mrcnn_tf.training.layer_selection import set_trainable
 from mrcnn_tf.training.batches import training_dataset
-from mrcnn_tf.training import torchvision_losses
-from mrcnn_tf.training.torchvision_inputs import training_anchors
-from mrcnn_tf.training.trainer import TrainingStep, compute_losses
+from mrcnn_tf.training.trainer import TrainingStep
 
 logger = logging.getLogger(__name__)
 
@@ -74,33 +71,34 @@ def make_optimizer(config, learning_rate, name="sgd"):
 def train_model(model, train_dataset, val_dataset, *, learning_rate, epochs, layers,
                 augmentation=None, custom_callbacks=None, verbose=1, seed=None,
                 optimizer="sgd"):
-    """Train ``model`` (a MaskRCNN in training mode) from model.epoch up to ``epochs``.
+    """Train ``model`` (a MaskRCNN in training mode) from model.epoch up to ``epochs``; its
+    ``family`` (families.ModelFamily) gives the anchors, losses, inputs and layer presets.
 
     Returns the Keras History. Writes a checkpoint per epoch to model.checkpoint_path and
     TensorBoard logs to model.log_dir; afterwards model.epoch is the last epoch completed
     (``epochs`` unless a callback stopped training early).
     """
-    config, strategy = model.config, model.strategy
+    config, strategy, family = model.config, model.strategy, model.family
     _check_datasets(train_dataset, val_dataset)
     _check_optimizer(optimizer)  # before any work
     batch_size = config.IMAGES_PER_GPU * strategy.num_replicas_in_sync
-    if config.ARCHITECTURE == "matterport":  # normalized anchors, matterport's losses
-        anchors, losses = anchors_for_image_shape(config.IMAGE_SHAPE, config), compute_losses
-    else:  # pixel anchors, torchvision's losses; v1's FrozenBatchNorm never trains
-        anchors, losses = training_anchors(config), torchvision_losses.compute_losses
-    train_bn = config.TRAIN_BN and config.ARCHITECTURE != "torchvision_v1"
-    train_data = training_dataset(train_dataset, config, batch_size=batch_size,
+    anchors, losses = family.training_anchors(config), family.training_losses()
+    inputs = family.training_inputs(config)
+    train_data = training_dataset(train_dataset, config, inputs, batch_size=batch_size,
                                   augmentation=augmentation, seed=seed)
     val_data = None
     if val_dataset is not None and config.VALIDATION_STEPS:
-        val_data = training_dataset(val_dataset, config, batch_size=batch_size, seed=seed)
+        val_data = training_dataset(val_dataset, config, inputs, batch_size=batch_size,
+                                    seed=seed)
 
-    trainable = set_trainable(model.keras_model, layers, architecture=config.ARCHITECTURE)
+    trainable = set_trainable(model.keras_model, layers, family.layer_presets,
+                              family.frozen(config))
     logger.info("training %d layers from epoch %d to %d, log dir %s", len(trainable),
                 model.epoch, epochs, model.log_dir)
     with strategy.scope():
         step = TrainingStep(model.keras_model, anchors, loss_weights=config.LOSS_WEIGHTS,
-                            weight_decay=config.WEIGHT_DECAY, train_bn=train_bn,
+                            weight_decay=config.WEIGHT_DECAY,
+                            train_bn=family.trains_batch_norm(config),
                             losses=losses)
         step.built = True
         step.compile(optimizer=make_optimizer(config, learning_rate, optimizer),

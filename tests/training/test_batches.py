@@ -9,12 +9,14 @@ import tensorflow as tf
 
 import mrcnn_tf
 from mrcnn_tf.data import ShapesDataset
+from mrcnn_tf.families import family_for
 from mrcnn_tf.ops.anchors import anchors_for_image_shape
 from mrcnn_tf.training.batches import training_dataset
 
 CONFIG = mrcnn_tf.Config(NAME="shapes", NUM_CLASSES=4, IMAGE_MIN_DIM=64, IMAGE_MAX_DIM=64,
                          MAX_GT_INSTANCES=6, RPN_TRAIN_ANCHORS_PER_IMAGE=32,
                          RPN_ANCHOR_SCALES=(8, 16, 32, 64, 128))
+INPUTS = family_for(CONFIG).training_inputs(CONFIG)
 
 
 class FlakyShapes(ShapesDataset):
@@ -37,7 +39,7 @@ def _dataset(count=4, broken=()):
 
 
 def test_batch_shapes_and_dtypes():
-    batch = next(iter(training_dataset(_dataset(), CONFIG, batch_size=3, seed=0)))
+    batch = next(iter(training_dataset(_dataset(), CONFIG, INPUTS, batch_size=3, seed=0)))
     anchors = len(anchors_for_image_shape(CONFIG.IMAGE_SHAPE, CONFIG))
     expected = {"input_image": ([3, 64, 64, 3], tf.float32),
                 "input_image_meta": ([3, CONFIG.IMAGE_META_SIZE], tf.float32),
@@ -57,7 +59,7 @@ def test_batch_shapes_and_dtypes():
 
 def test_a_broken_image_is_logged_and_skipped(caplog):
     with caplog.at_level(logging.WARNING, logger="mrcnn_tf.training.batches"):
-        batches = list(training_dataset(_dataset(broken=(1,)), CONFIG, batch_size=2,
+        batches = list(training_dataset(_dataset(broken=(1,)), CONFIG, INPUTS, batch_size=2,
                                         shuffle=False, seed=0).take(3))
     assert len(batches) == 3
     assert "image 1 skipped: image 1 is gone" in caplog.text
@@ -66,7 +68,7 @@ def test_a_broken_image_is_logged_and_skipped(caplog):
 
 
 def test_no_loadable_image_is_a_clear_error():
-    data = training_dataset(_dataset(count=2, broken=(0, 1)), CONFIG, batch_size=1, seed=0)
+    data = training_dataset(_dataset(count=2, broken=(0, 1)), CONFIG, INPUTS, batch_size=1, seed=0)
     with pytest.raises(Exception, match="no training image could be loaded"):
         next(iter(data))
 
@@ -75,7 +77,7 @@ def test_same_seed_same_batches():
     from mrcnn_tf.training.augmentation import default_augmentation
 
     def batches(seed):
-        data = training_dataset(_dataset(), CONFIG, batch_size=2, seed=seed,
+        data = training_dataset(_dataset(), CONFIG, INPUTS, batch_size=2, seed=seed,
                                 augmentation=default_augmentation())
         return [{k: v.numpy() for k, v in b.items()} for b in data.take(2)]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import mrcnn_tf
+from mrcnn_tf.families import family_for
 from mrcnn_tf.layers.torchvision_targets import TorchvisionDetectionTargets
 from mrcnn_tf.ops.torchvision_resize import resize_bilinear
 from mrcnn_tf.training.batches import training_dataset
@@ -44,6 +45,7 @@ def test_batches_have_the_square_shape_and_one_objectness_label_per_anchor():
     # 128: levels 32, 16, 8, 4, 2 cells a side, 3 ratios
     assert anchors.shape == ((32 ** 2 + 16 ** 2 + 8 ** 2 + 4 ** 2 + 2 ** 2) * 3, 4)
     batch = next(iter(training_dataset(shapes_dataset(3, 100, 150, seed=4), CONFIG,
+                                       family_for(CONFIG).training_inputs(CONFIG),
                                        batch_size=2, seed=0)))
     assert batch["input_image"].shape == (2, 128, 128, 3)
     assert batch["input_gt_masks"].shape == (2, 128, 128, 6)

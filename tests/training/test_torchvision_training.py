@@ -47,7 +47,8 @@ def test_training_graph_has_the_inference_graph_weights(training_model):
 
 
 def _selected(model, layers):
-    set_trainable(model.keras_model, layers, architecture=model.config.ARCHITECTURE)
+    set_trainable(model.keras_model, layers, model.family.layer_presets,
+                  model.family.frozen(model.config))
     return {layer.name for layer in model.keras_model.layers if layer.weights and layer.trainable}
 
 
