@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from mrcnn_tf.families import family_for
 from mrcnn_tf.image_decode import DEFAULT_MAX_PIXELS, ImageTooLargeError, decode_image_bytes
 from mrcnn_tf.inference.images import normalize_image
-from mrcnn_tf.inference.torchvision_transform import padded_side
-from mrcnn_tf.ops.resize import ResizeSpec
-from mrcnn_tf.ops.torchvision_resize import resized_shape
 
 
 class ImageDecodeError(ValueError):
@@ -44,19 +42,12 @@ def decode_image(data: bytes, *, max_pixels=DEFAULT_MAX_PIXELS) -> np.ndarray:
 
 
 def molds_to_one_shape(config) -> bool:
-    """Whether every image molds to the same shape under the Config ("square" mode)."""
-    return (config.IMAGE_RESIZE_MODE != "torchvision"
-            and ResizeSpec.from_config(config).fixed_shape is not None)
+    """Whether every image molds to the same shape under the Config (its family's transform:
+    matterport's "square" mode)."""
+    return family_for(config).transform(config).fixed_shape is not None
 
 
 def molded_shape(height: int, width: int, config) -> tuple:
-    """(height, width) of the molded image for an input of height x width under the Config's
-    resize mode and sizes (ops.resize.ResizeSpec: "square" always IMAGE_MAX_DIM x
-    IMAGE_MAX_DIM; "pad64" / "fit64" the resized sides rounded up to multiples of 64;
-    "torchvision": its resize, sides rounded up to multiples of 32)."""
-    if config.IMAGE_RESIZE_MODE == "torchvision":
-        h, w, _ = resized_shape(height, width, min_size=config.IMAGE_MIN_DIM,
-                                max_size=config.IMAGE_MAX_DIM)
-        return padded_side(h), padded_side(w)
-    layout = ResizeSpec.from_config(config).layout(np.float64(height), np.float64(width))
-    return int(layout.padded_height), int(layout.padded_width)
+    """(height, width) of the molded image for an input of height x width under the Config
+    (its family's transform, inference.transforms)."""
+    return family_for(config).transform(config).molded_shape(height, width)

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from mrcnn_tf.export.names import BOXES, CLASSES, MASKS, NUM_DETECTIONS, SCORES
-from mrcnn_tf.ops.boxes import denorm_boxes
-from mrcnn_tf.ops.masks import MASK_THRESHOLD, paste_masks
+from mrcnn_tf.families import family_named
+from mrcnn_tf.ops.masks import MASK_THRESHOLD
 
 REQUIRED = (NUM_DETECTIONS, BOXES, CLASSES, SCORES, MASKS)
 MASK_FORMATS = ("auto", "box", "image")
@@ -55,23 +55,10 @@ def _mask_format(masks, image_hw, requested):
     return "box"
 
 
-def _torchvision_boxes(boxes, image_shape):
-    """Normalized boxes -> (float pixel boxes, rois), inverting export.torchvision_serving."""
-    h, w = image_shape[:2]
-    scale = np.array([max(h - 1, 1), max(w - 1, 1)] * 2, np.float32)
-    pixels = boxes * scale + np.array([0, 0, 1, 1], np.float32)
-    return pixels, np.round(pixels).astype(np.int32)
-
-
 def _one_result(count, boxes, classes, scores, masks, image_shape, mask_format, threshold,
-                family="matterport"):
+                family):
     boxes = np.asarray(boxes, np.float32).reshape(-1, 4)[:count]
-    if family == "torchvision":  # detect() keeps every box and pastes from the float boxes
-        pixel_boxes, rois = _torchvision_boxes(boxes, image_shape)
-        keep = np.ones(len(rois), bool)
-    else:
-        rois = denorm_boxes(boxes, image_shape[:2])
-        keep = (rois[:, 2] - rois[:, 0]) * (rois[:, 3] - rois[:, 1]) > 0
+    rois, keep, paste_boxes = family.boxes_from_serving(boxes, image_shape)
     class_ids = np.asarray(classes).reshape(-1)[:count].astype(np.int32)[keep]
     scores = np.asarray(scores).reshape(-1)[:count].astype(np.float32)[keep]
     masks = np.asarray(masks)[:count][keep]
@@ -83,13 +70,9 @@ def _one_result(count, boxes, classes, scores, masks, image_shape, mask_format, 
             raise ValueError(f"detection_masks: image masks of shape {masks.shape[1:]} for an "
                              f"image of {tuple(image_shape[:2])}")
         full = np.moveaxis(masks > 0, 0, -1)
-    elif family == "torchvision":
-        from mrcnn_tf.ops.torchvision_masks import paste_masks_torchvision
-
-        full = paste_masks_torchvision(masks.astype(np.float32), pixel_boxes[keep], image_shape,
-                                       threshold=threshold)
     else:
-        full = paste_masks(masks.astype(np.float32), rois, image_shape, threshold=threshold)
+        full = family.paste_serving_masks(masks.astype(np.float32), paste_boxes[keep],
+                                          image_shape, threshold)
     return {"rois": rois, "class_ids": class_ids, "scores": scores, "masks": full}
 
 
@@ -100,15 +83,16 @@ def results_from_serving(outputs, image_shapes, *, mask_format="auto",
     outputs: as listed in the module doc. image_shapes: one (height, width[, channels]) per
     image of the request, in order. mask_format: "box" (28x28 soft masks, pasted with
     ops.masks.paste_masks exactly as detect() pastes them), "image" (full-size 0/1 masks), or
-    "auto" (integer masks, or masks the size of the image, are "image"). family:
-    "torchvision" for a model of the torchvision family (Config.ARCHITECTURE torchvision_*,
-    in the SavedModel's mrcnn_config.json): box masks are then pasted as torchvision pastes
-    them (ops.torchvision_masks, threshold > 0.5) from the unrounded boxes.
+    "auto" (integer masks, or masks the size of the image, are "image"). family: the name of
+    the model's family (families.family_named; "torchvision" for Config.ARCHITECTURE
+    torchvision_*, in the SavedModel's mrcnn_config.json), which turns the boxes back into
+    detect()'s rois and pastes the box masks as detect() does.
     Returns [{"rois": int32 [N, 4] (y1, x1, y2, x2) pixels, "class_ids": int32 [N],
     "scores": float32 [N], "masks": bool [H, W, N]}, ...].
     """
     if mask_format not in MASK_FORMATS:
         raise ValueError(f"mask_format: expected one of {MASK_FORMATS}, got {mask_format!r}")
+    model_family = family_named(family)
     columns = _columns(outputs)
     missing = [name for name in REQUIRED if name not in columns]
     if missing:
@@ -121,5 +105,5 @@ def results_from_serving(outputs, image_shapes, *, mask_format="auto",
                          f"images")
     return [_one_result(int(counts[i]), columns[BOXES][i], columns[CLASSES][i],
                         columns[SCORES][i], columns[MASKS][i], shape, mask_format,
-                        mask_threshold, family)
+                        mask_threshold, model_family)
             for i, shape in enumerate(shapes)]

@@ -59,6 +59,17 @@ class ModelFamily:
         unmold, output_names)."""
         raise NotImplementedError
 
+    def boxes_from_serving(self, boxes, image_shape) -> tuple:
+        """The export's normalized boxes float32 [N, 4] (y1, x1, y2, x2) of one image ->
+        (rois int32 [N, 4] pixels as detect() gives them, keep bool [N]: the rows detect()
+        keeps, paste boxes [N, 4]: what paste_serving_masks takes)."""
+        raise NotImplementedError
+
+    def paste_serving_masks(self, masks, paste_boxes, image_shape, threshold):
+        """The export's box masks float32 [K, M, M] -> bool [H, W, K] full-image masks, pasted
+        as detect() pastes them (paste_boxes: from boxes_from_serving, kept rows)."""
+        raise NotImplementedError
+
     def training_inputs(self, config) -> FamilyInputs:
         """What training.batches needs to make this family's training batches."""
         raise NotImplementedError

@@ -48,6 +48,18 @@ class MatterportFamily(ModelFamily):
 
         return MatterportTransform(config)
 
+    def boxes_from_serving(self, boxes, image_shape) -> tuple:
+        from mrcnn_tf.ops.boxes import denorm_boxes
+
+        rois = denorm_boxes(boxes, image_shape[:2])
+        keep = (rois[:, 2] - rois[:, 0]) * (rois[:, 3] - rois[:, 1]) > 0  # as unmold drops
+        return rois, keep, rois
+
+    def paste_serving_masks(self, masks, paste_boxes, image_shape, threshold):
+        from mrcnn_tf.ops.masks import paste_masks
+
+        return paste_masks(masks, paste_boxes, image_shape, threshold=threshold)
+
     def training_inputs(self, config) -> FamilyInputs:
         from mrcnn_tf.modeling.training_model import gt_mask_shape
         from mrcnn_tf.ops.anchors import anchors_for_image_shape

@@ -67,6 +67,21 @@ class TorchvisionFamily(ModelFamily):
 
         return TorchvisionTransform(config)
 
+    def boxes_from_serving(self, boxes, image_shape) -> tuple:
+        """Inverts export.torchvision_serving's normalization; detect() keeps every box and
+        pastes from the unrounded ones."""
+        import numpy as np
+
+        h, w = image_shape[:2]
+        scale = np.array([max(h - 1, 1), max(w - 1, 1)] * 2, np.float32)
+        pixels = boxes * scale + np.array([0, 0, 1, 1], np.float32)
+        return np.round(pixels).astype(np.int32), np.ones(len(pixels), bool), pixels
+
+    def paste_serving_masks(self, masks, paste_boxes, image_shape, threshold):
+        from mrcnn_tf.ops.torchvision_masks import paste_masks_torchvision
+
+        return paste_masks_torchvision(masks, paste_boxes, image_shape, threshold=threshold)
+
     def training_inputs(self, config) -> FamilyInputs:
         from mrcnn_tf.modeling.torchvision_training import training_image_shape
         from mrcnn_tf.modeling.training_model import gt_mask_shape

@@ -53,6 +53,15 @@ class TorchvisionTransform:
     def mold(self, image):
         return mold_image_torchvision(image, self.config)
 
+    fixed_shape = None  # each image molds to its own size
+
+    def molded_shape(self, height: int, width: int) -> tuple:
+        """(height, width) mold() gives an image of height x width: torchvision's resize,
+        sides rounded up to multiples of SIZE_DIVISIBLE."""
+        h, w, _ = resized_shape(height, width, min_size=self.config.IMAGE_MIN_DIM,
+                                max_size=self.config.IMAGE_MAX_DIM)
+        return padded_side(h), padded_side(w)
+
     def check_molded_shape(self, shape, index):
         if shape[0] % SIZE_DIVISIBLE or shape[1] % SIZE_DIVISIBLE:  # never after mold()
             raise ValueError(f"image[{index}]: molded size {shape[0]}x{shape[1]} is not a "

@@ -2,6 +2,8 @@
 gives its transform, families.ModelFamily.transform).
 
 A transform has ``mold(image) -> (molded [1, H', W', C], meta [1, META], info)``,
+``molded_shape(height, width) -> (H', W')`` and ``fixed_shape`` ((H', W') of every image, or
+None),
 ``check_molded_shape(shape, index)``, ``anchors(molded_shape) -> [A, 4]``,
 ``unmold(detections, masks, original_shape, molded_shape, info) -> result dict`` and
 ``output_names`` (the names of the detections and masks outputs of the family's Keras model;
@@ -9,9 +11,12 @@ A transform has ``mold(image) -> (molded [1, H', W', C], meta [1, META], info)``
 """
 from __future__ import annotations
 
+import numpy as np
+
 from mrcnn_tf.inference.postprocessing import unmold_detections
 from mrcnn_tf.inference.preprocessing import mold_inputs
 from mrcnn_tf.ops.anchors import anchors_for_image_shape
+from mrcnn_tf.ops.resize import ResizeSpec
 
 
 class MatterportTransform:
@@ -26,6 +31,19 @@ class MatterportTransform:
     def mold(self, image):
         molded, metas, windows = mold_inputs([image], self.config)
         return molded, metas, windows[0]
+
+    @property
+    def fixed_shape(self):
+        """(height, width) every image molds to ("square" mode), or None."""
+        return ResizeSpec.from_config(self.config).fixed_shape
+
+    def molded_shape(self, height: int, width: int) -> tuple:
+        """(height, width) mold() gives an image of height x width (ops.resize.ResizeSpec:
+        "square" always IMAGE_MAX_DIM x IMAGE_MAX_DIM; "pad64" / "fit64" the resized sides
+        rounded up to multiples of 64)."""
+        layout = ResizeSpec.from_config(self.config).layout(np.float64(height),
+                                                            np.float64(width))
+        return int(layout.padded_height), int(layout.padded_width)
 
     def check_molded_shape(self, shape, index):
         if shape[0] % 64 or shape[1] % 64:

@@ -109,3 +109,8 @@ def test_bad_answers_are_named():
         results_from_serving(_outputs(), IMAGE_SHAPES, mask_format="polygon")
     with pytest.raises(ValueError, match="expected a dict of outputs"):
         results_from_serving("not an answer", IMAGE_SHAPES)
+
+
+def test_an_unknown_family_is_named():
+    with pytest.raises(ValueError, match="no model family is called 'tv'; known: matterport"):
+        results_from_serving(_outputs(), IMAGE_SHAPES, family="tv")
