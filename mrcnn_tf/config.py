@@ -306,11 +306,6 @@ class Config:
             fail("LOSS_WEIGHTS", f"unknown losses {sorted(unknown_losses)}; valid: "
                                  f"{', '.join(Config.LOSS_WEIGHTS)}")
 
-    @property
-    def family(self) -> str:
-        """The model family ARCHITECTURE belongs to: "matterport" or "torchvision"."""
-        return self.ARCHITECTURE.partition("_")[0]
-
     def to_dict(self) -> dict:
         """Effective values of all fields, derived ones included."""
         names = self.field_names() + list(DERIVED_FIELDS)

@@ -73,11 +73,11 @@ class MaskRCNN:
         file's. Raises ValueError for an unknown preset or bad fields, weights.fetch's
         DownloadError when the download fails."""
         from mrcnn_tf.weights.fetch import resolve_weights
-        from mrcnn_tf.weights.published import PUBLISHED
+        from mrcnn_tf.weights.published import preset_named
 
         model = cls.from_weights(resolve_weights(preset), **config_overrides)
-        spec = PUBLISHED.get(str(preset).lower())
-        if spec is not None and not os.path.isfile(os.fspath(preset)):
+        spec = preset_named(preset)
+        if spec is not None:
             model.class_names = spec.class_names
         return model
 

@@ -99,13 +99,13 @@ class WeightsClasses:
 def weights_classes(spec) -> WeightsClasses:
     """The classes of the --weights value, read without building a model (published weights
     such as "coco" need no download for this). Raises SetupError."""
-    from mrcnn_tf.weights.fetch import PUBLISHED
+    from mrcnn_tf.weights.fetch import PUBLISHED, preset_named
     from mrcnn_tf.weights.h5file import read_class_names
 
-    path = Path(os.fspath(spec)).expanduser()
-    if not path.is_file() and str(spec).lower() in PUBLISHED:
-        published = PUBLISHED[str(spec).lower()]
+    published = preset_named(spec)
+    if published is not None:
         return WeightsClasses(published.num_classes, published.family, published.class_names)
+    path = Path(os.fspath(spec)).expanduser()
     if not path.is_file():
         known = " or ".join(repr(n) for n in PUBLISHED)
         raise SetupError(f"--weights {os.fspath(spec)!r}: no such file (give a path to an .h5 "

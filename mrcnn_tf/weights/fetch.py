@@ -30,7 +30,7 @@ from pathlib import Path
 from mrcnn_tf.weights.formats import check_format, describe_kind
 from mrcnn_tf.weights.published import (  # noqa: F401 (COCO, cache_dir, ...: public here too)
     COCO, PUBLISHED, TORCHVISION_V1, TORCHVISION_V2, Digest, PublishedWeights, cache_dir,
-    cached_path, published)
+    cached_path, preset_named, published)
 from mrcnn_tf.weights.verify import cached_digest, recorded_digest, remember_digest
 
 CHUNK_BYTES = 1 << 20
@@ -219,11 +219,12 @@ def resolve_weights(spec, *, progress=True) -> Path:
     """A weights argument as a path: an existing file as is, a published name ("coco",
     "torchvision-v1", "torchvision-v2") fetched into the cache. Raises FileNotFoundError for
     anything else, DownloadError when the download fails."""
+    preset = preset_named(spec)
+    if preset is not None:
+        return fetch(preset, progress=progress)
     path = Path(os.fspath(spec)).expanduser()
     if path.is_file():
         return path
-    if str(spec).lower() in PUBLISHED:
-        return fetch(str(spec), progress=progress)
     known = ", ".join(repr(n) for n in PUBLISHED)
     raise FileNotFoundError(f"weights file {os.fspath(spec)!r} does not exist (give a path to "
                             f"a weights file, or one of {known} to download published weights)")

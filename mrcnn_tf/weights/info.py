@@ -159,11 +159,12 @@ def class_names_of(weights) -> tuple:
     its preset's (no download needed); a file the names it carries (save_weights writes
     them), else class_names.default_class_names for its class count and family. Raises
     ValueError when a file does not tell its class count, OSError when it cannot be read."""
-    from mrcnn_tf.weights.published import PUBLISHED
+    from mrcnn_tf.weights.published import preset_named
 
+    preset = preset_named(weights)
+    if preset is not None:
+        return preset.class_names
     path = os.fspath(weights)
-    if not os.path.isfile(path) and path.lower() in PUBLISHED:
-        return PUBLISHED[path.lower()].class_names
     carried = read_class_names(path)
     if carried is not None:
         return carried

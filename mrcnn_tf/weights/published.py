@@ -117,6 +117,15 @@ def presets() -> tuple:
     return tuple(PUBLISHED.values())
 
 
+def preset_named(weights) -> PublishedWeights | None:
+    """The PublishedWeights a weights argument names ("coco", "TORCHVISION-V2", ...), or None
+    when it is an existing file (a file wins over a preset's name) or names no preset."""
+    text = os.fspath(weights)
+    if Path(text).expanduser().is_file():
+        return None
+    return PUBLISHED.get(str(text).lower())
+
+
 def cache_dir() -> Path:
     """``$MRCNN_TF_HOME`` if set, else ``~/.cache/mrcnn_tf``."""
     home = os.environ.get("MRCNN_TF_HOME")

@@ -7,6 +7,7 @@ import pytest
 
 import mrcnn_tf
 from mrcnn_tf.class_names import default_class_names
+from mrcnn_tf.families import family_for
 from mrcnn_tf.cli.main import main
 from mrcnn_tf.export import export_saved_model
 
@@ -14,7 +15,7 @@ from mrcnn_tf.export import export_saved_model
 def _model(class_names=None, **overrides):
     """What export_saved_model reads before it builds anything: the config and the names."""
     config = mrcnn_tf.CocoConfig(**overrides)
-    names = class_names or default_class_names(config.NUM_CLASSES, config.family)
+    names = class_names or default_class_names(config.NUM_CLASSES, family_for(config).name)
     return types.SimpleNamespace(config=config, keras_model=None, class_names=names)
 
 
