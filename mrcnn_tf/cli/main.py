@@ -23,6 +23,8 @@ COMMANDS = {
                       "merge detect-beam's JSON-line shards into one COCO results file"),
     "video": ("mrcnn_tf.cli.video", "detect and track objects in a video file or camera"),
     "export": ("mrcnn_tf.cli.export", "export a SavedModel for TensorFlow Serving"),
+    "train": ("mrcnn_tf.cli.train",
+              "train on COCO-format annotations (one machine or many, resumable)"),
     "evaluate": ("mrcnn_tf.cli.evaluate", "COCO mAP of a model on an annotated image folder"),
     "serve": ("mrcnn_tf.cli.serve", "a web page and a REST API for a model (needs [serve])"),
     "weights": ("mrcnn_tf.cli.weights",

@@ -62,11 +62,13 @@ def find_last(model_dir, config) -> str:
 
 class SaveCheckpoint(keras.callbacks.Callback):
     """After every epoch, write the network's weights in matterport's HDF5 layout to
-    path_template.format(epoch=epoch + 1) (only on the chief worker)."""
+    path_template.format(epoch=epoch + 1) (only on the chief worker), with class_names (the
+    model's, index = class id) in the file when given."""
 
-    def __init__(self, network, path_template, *, is_chief=True):
+    def __init__(self, network, path_template, *, is_chief=True, class_names=None):
         super().__init__()
         self.network = network
+        self.class_names = class_names
         self.path_template = path_template
         self.is_chief = is_chief
         self.last_path = None
@@ -76,5 +78,5 @@ class SaveCheckpoint(keras.callbacks.Callback):
             return
         path = self.path_template.format(epoch=epoch + 1)
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        hdf5.save_weights(self.network, path)
+        hdf5.save_weights(self.network, path, class_names=self.class_names)
         self.last_path = path

@@ -4,11 +4,13 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import tempfile
 
 import keras
 import tensorflow as tf
 
 from mrcnn_tf.training.checkpoints import SaveCheckpoint
+from mrcnn_tf.training.strategy import is_chief
 from mrcnn_tf.training.layer_selection import set_trainable
 from mrcnn_tf.training.batches import training_dataset
 from mrcnn_tf.training.trainer import TrainingStep
@@ -17,13 +19,7 @@ logger = logging.getLogger(__name__)
 
 
 def _is_chief(strategy) -> bool:
-    resolver = getattr(strategy, "cluster_resolver", None)
-    if resolver is None or not resolver.task_type:
-        return True
-    has_chief = "chief" in (resolver.cluster_spec().as_dict() or {})
-    if has_chief:
-        return resolver.task_type == "chief"
-    return resolver.task_type == "worker" and resolver.task_id == 0
+    return is_chief(strategy)
 
 
 def _check_datasets(train_dataset, val_dataset):
@@ -104,11 +100,14 @@ def train_model(model, train_dataset, val_dataset, *, learning_rate, epochs, lay
         step.compile(optimizer=make_optimizer(config, learning_rate, optimizer),
                      jit_compile=False)
 
-    checkpoint = SaveCheckpoint(model.keras_model, model.checkpoint_path,
-                                is_chief=_is_chief(strategy))
-    callbacks = [*_tensorboard(model.log_dir), checkpoint, keras.callbacks.TerminateOnNaN(),
+    chief = _is_chief(strategy)
+    checkpoint = SaveCheckpoint(model.keras_model, model.checkpoint_path, is_chief=chief,
+                                class_names=getattr(model, "class_names", None))
+    # only the chief writes logs; the other workers' go to a throw-away folder
+    log_dir = model.log_dir if chief else tempfile.mkdtemp(prefix="mrcnn_tf_worker_logs_")
+    callbacks = [*_tensorboard(log_dir), checkpoint, keras.callbacks.TerminateOnNaN(),
                  *(custom_callbacks or [])]
-    os.makedirs(model.log_dir, exist_ok=True)
+    os.makedirs(log_dir, exist_ok=True)
     history = step.fit(train_data, initial_epoch=model.epoch, epochs=epochs,
                        steps_per_epoch=config.STEPS_PER_EPOCH, callbacks=callbacks,
                        validation_data=val_data,
