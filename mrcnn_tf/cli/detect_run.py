@@ -54,11 +54,16 @@ class DetectRun:
         paths, problems = input_paths.expand_inputs(args.inputs, recursive=args.recursive,
                                                out_dir=out_dir)
         stems = input_paths.plan_stems(paths, out_dir, reserved=(DETECTIONS_FILE, IMAGE_IDS_FILE))
+        if getattr(args, "model", None):  # an exported model: its own classes, no TensorFlow
+            model, classes = model_setup.load_exported(args, quiet=args.quiet)
+            return cls(args, out_dir, paths, problems, stems, classes, model)
         classes = model_setup.choose_classes(args, command="detect", quiet=args.quiet)
         return cls(args, out_dir, paths, problems, stems, classes)
 
     def setup_model(self) -> None:
         """Resolve (maybe download) the weights and build the model. Raises SetupError."""
+        if self.model is not None:  # --model: loaded by prepare
+            return
         self.model = model_setup.load_from_args(self.args, command="detect",
                                                 quiet=self.args.quiet,
                                                 num_classes=self.classes.num_classes)

@@ -26,8 +26,11 @@ num_detections, detection_boxes (y1, x1, y2, x2 normalized to the original image
 detection_classes, detection_scores, detection_class_names, detection_masks.
 """
 
+EXPORT_FORMATS = ("savedmodel", "onnx", "openvino", "litert")
+
 EPILOG = """\
 examples:
+  mrcnn-tf export --weights coco --format onnx --out exported/coco_onnx
   mrcnn-tf export --weights coco --out exported/mask_rcnn
   mrcnn-tf export --weights balloon.h5 --class-names balloon.txt --out exported/balloon \\
       --version 2 --image-max-dim 512 --image-min-dim 512
@@ -38,7 +41,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The export command's arguments."""
     describe_command(parser, description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument("--out", required=True, metavar="DIR",
-                        help="model base directory; the SavedModel is written to DIR/VERSION")
+                        help="model base directory; the SavedModel is written to DIR/VERSION "
+                             "(other formats: DIR itself)")
+    parser.add_argument("--format", choices=EXPORT_FORMATS, default="savedmodel",
+                        help="savedmodel: for TensorFlow Serving (default); onnx, openvino, "
+                             "litert: the portable graph (batch 1, fixed size) as DIR/model.onnx, "
+                             "DIR/model.xml + .bin or DIR/model.tflite, with mrcnn_config.json, "
+                             "class_names.txt and portable.json beside it, for mrcnn-tf detect "
+                             "--model and mrcnn_tf.runtime.load")
     parser.add_argument("--version", type=positive_int, default=1, metavar="N",
                         help="model version, the sub-directory TF Serving loads (default 1)")
     parser.add_argument("--max-detections", type=positive_int, metavar="N",
@@ -88,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
                                          IMAGE_RESIZE_MODE="square")
     except SetupError as err:
         return _error(err, 2)
+    if args.format != "savedmodel":
+        return _run_portable(args, model, classes)
     from mrcnn_tf.export.saved_model import export_saved_model
 
     start = time.perf_counter()
@@ -102,4 +114,26 @@ def run(args: argparse.Namespace) -> int:
     print(f"exported {path} ({model.config.BACKBONE}, {model.config.NUM_CLASSES} classes) in "
           f"{time.perf_counter() - start:.1f} s, {directory_size(path) / 2**20:.1f} MiB")
     print(f"serve it with TensorFlow Serving: model base path {os.path.dirname(path)}")
+    return 0
+
+
+def _run_portable(args, model, classes) -> int:
+    """--format onnx|openvino|litert: the portable graph into args.out (written whole or not
+    at all)."""
+    from mrcnn_tf.export.portable import export_portable
+
+    if args.max_detections is not None or args.mask_format != "box":
+        return _error("--max-detections and --mask-format are for --format savedmodel", 2)
+    start = time.perf_counter()
+    try:
+        path = export_portable(model, args.out, args.format, class_names=classes.names,
+                               overwrite=args.overwrite)
+    except ImportError as err:
+        return _error(f"--format {args.format}: {err}", 2)
+    except (ValueError, OSError) as err:
+        return _error(err, 1)
+    print(f"exported {path} ({args.format}, {model.config.BACKBONE if model.config.ARCHITECTURE == 'matterport' else model.config.ARCHITECTURE}, "
+          f"{model.config.NUM_CLASSES} classes) in {time.perf_counter() - start:.1f} s, "
+          f"{directory_size(os.path.dirname(path)) / 2**20:.1f} MiB")
+    print(f"run it with: mrcnn-tf detect IMAGES --model {path} --out DIR")
     return 0

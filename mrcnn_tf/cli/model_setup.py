@@ -152,6 +152,31 @@ def choose_classes(args, *, command: str, quiet: bool) -> ModelClasses:
     return ModelClasses(names, keep)
 
 
+def load_exported(args, *, quiet: bool = True):
+    """(runtime model, ModelClasses) for args.model, an exported portable model (mrcnn-tf
+    export --format onnx|openvino|litert; no TensorFlow). Raises SetupError with one line."""
+    from mrcnn_tf.runtime import load
+
+    try:
+        model = load(args.model)
+    except (ValueError, ImportError, OSError) as err:
+        raise SetupError(f"--model: {err}") from None
+    names = list(model.class_names)
+    if getattr(args, "class_names", None):
+        names = list(class_names_for(len(names), args.class_names)[0])
+    keep = None
+    if getattr(args, "classes", None) is not None:
+        from mrcnn_tf.filtering import class_ids_for
+
+        try:
+            keep = class_ids_for(args.classes, names)
+        except ValueError as err:
+            raise SetupError(f"--classes: {err}") from None
+    if not quiet:
+        print(f"model {model.path} ({model.kind}, {len(names)} classes)", file=sys.stderr)
+    return model, ModelClasses(names, keep)
+
+
 def config_overrides(args, family: str = "matterport") -> dict:
     """Config fields set by the model options: IMAGE_MAX_DIM, IMAGE_MIN_DIM (at most
     IMAGE_MAX_DIM), DETECTION_MIN_CONFIDENCE from args.min_score unless it is None, and the

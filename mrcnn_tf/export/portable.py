@@ -1,0 +1,189 @@
+"""The portable inference graph and its export to ONNX, OpenVINO IR and LiteRT (issue 29).
+
+The graph is the family's Keras inference model cloned with the layers of
+``layers.portable_layers`` in place of the proposal, ROIAlign, detection and ROI-axis layers
+(the other layers are shared, so are their weights), traced for batch 1 at one fixed molded
+size with the anchors as a constant:
+
+inputs  ``image`` float32 [1, H, W, 3] (the family's molded image: transform.mold) and
+        ``image_meta`` float32 [1, META];
+outputs ``detections`` float32 [1, D, 6] (as the Keras model's detections: y1, x1, y2, x2,
+        class id, score; zero padded, class 0 marks padding) and ``masks`` float32
+        [1, D, M, M] (each detection's mask probabilities for its own class).
+
+Molding and unmolding stay outside, in numpy, the family's transform (runtime.PortableModel).
+The fixed size: the matterport family's square size, or for torchvision the largest padded
+size (IMAGE_MAX_DIM rounded up to 32, both sides): a smaller molded image is zero padded at the
+bottom and right to it.
+
+Beside the model file, in its folder: ``mrcnn_config.json`` (the Config), ``class_names.txt``
+and ``portable.json`` (format, file, input size, mask layout). A folder is written whole or
+not at all (a temporary folder renamed at the end).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+
+import numpy as np
+
+from mrcnn_tf.families import family_for
+
+FORMATS = ("onnx", "openvino", "litert")
+MODEL_FILES = {"onnx": "model.onnx", "openvino": "model.xml", "litert": "model.tflite"}
+CONFIG_FILE = "mrcnn_config.json"
+CLASS_NAMES_FILE = "class_names.txt"
+META_FILE = "portable.json"
+ONNX_OPSET = 17
+
+
+def fixed_molded_shape(config) -> tuple:
+    """(H, W) every image is molded (and padded) to for the portable graph."""
+    transform = family_for(config).transform(config)
+    if transform.fixed_shape is not None:
+        return tuple(int(s) for s in transform.fixed_shape)
+    side = int(config.IMAGE_MAX_DIM)
+    return transform.molded_shape(side, side)
+
+
+def portable_keras_model(keras_model):
+    """keras_model cloned with the portable layers (weights shared with keras_model)."""
+    import keras
+
+    from mrcnn_tf.layers.portable_layers import portable_layer
+    return keras.models.clone_model(keras_model, clone_function=portable_layer)
+
+
+def portable_function(model, molded_shape=None):
+    """The tf.function, with its input signature, (image [1, H, W, 3], image_meta [1, META]) -> {"detections",
+    "masks"} for a MaskRCNN (inference), at molded_shape (default fixed_molded_shape)."""
+    import tensorflow as tf
+
+    from mrcnn_tf.inference.transforms import output_positions
+    from mrcnn_tf.layers.portable_layers import select_class_masks
+
+    config = model.config
+    transform = family_for(config).transform(config)
+    height, width = molded_shape or fixed_molded_shape(config)
+    anchors = np.asarray(transform.anchors((height, width)), np.float32)[None]
+    portable = portable_keras_model(model.keras_model)
+    trackable = portable
+    detections_at, masks_at = output_positions(portable, transform)
+    channels = config.IMAGE_CHANNEL_COUNT
+
+    @tf.function(input_signature=[
+        tf.TensorSpec([1, height, width, channels], tf.float32, name="image"),
+        tf.TensorSpec([1, config.IMAGE_META_SIZE], tf.float32, name="image_meta")])
+    def serve(image, image_meta):
+        outputs = portable([image, image_meta, tf.constant(anchors)], training=False)
+        detections = tf.cast(outputs[detections_at], tf.float32)
+        masks = tf.cast(outputs[masks_at], tf.float32)
+        if len(masks.shape) == 5:  # per-class masks (matterport): the detection's own class
+            masks = select_class_masks(masks, detections)
+        return {"detections": tf.identity(detections, name="detections"),
+                "masks": tf.identity(masks, name="masks")}
+
+    serve.trackable = trackable  # for the LiteRT converter (its variables)
+    return serve
+
+
+def _config_json(config) -> str:
+    def plain(value):
+        if isinstance(value, np.ndarray):
+            return value.tolist()
+        if isinstance(value, (np.integer, np.floating)):
+            return value.item()
+        return value
+    return json.dumps({k: plain(v) for k, v in config.to_dict().items()}, indent=1,
+                      default=str)
+
+
+def _write_onnx(function, path):
+    import tf2onnx
+
+    tf2onnx.convert.from_function(function, input_signature=function.input_signature,
+                                  opset=ONNX_OPSET, output_path=str(path))
+
+
+def _write_openvino(function, path, work_dir):
+    import openvino
+
+    onnx_path = os.path.join(work_dir, "intermediate.onnx")
+    _write_onnx(function, onnx_path)
+    # save_model compresses weights to float16 unless told not to: keep float32
+    openvino.save_model(openvino.convert_model(onnx_path), str(path), compress_to_fp16=False)
+    os.remove(onnx_path)
+
+
+def unsupported_litert_ops(message: str) -> list:
+    """The op names a TFLite converter error says have no builtin (tf.X / TF op names)."""
+    import re
+    return sorted(set(re.findall(r"'tf\.([A-Za-z0-9_]+)'", message)))
+
+
+def _write_litert(function, path):
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(
+        [function.get_concrete_function()], getattr(function, "trackable", None))
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    try:
+        flatbuffer = converter.convert()
+    except Exception as error:  # the converter's own ConverterError
+        ops = unsupported_litert_ops(str(error))
+        detail = f"ops without a LiteRT builtin: {', '.join(ops)}" if ops else str(error)
+        raise ValueError(f"LiteRT conversion failed: {detail}") from error
+    with open(path, "wb") as f:
+        f.write(flatbuffer)
+
+
+def export_portable(model, out_dir, fmt, *, class_names=None, overwrite=False) -> str:
+    """Write model (a MaskRCNN in inference mode) to folder out_dir in format fmt ("onnx",
+    "openvino", "litert"): the model file, mrcnn_config.json, class_names.txt, portable.json.
+    Returns the model file's path. Nothing is left at out_dir when it fails."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    out_dir = os.path.abspath(os.fspath(out_dir))
+    if os.path.exists(out_dir) and not overwrite:
+        raise ValueError(f"{out_dir} exists (pass overwrite=True / --overwrite to replace it)")
+    parent = os.path.dirname(out_dir)
+    os.makedirs(parent, exist_ok=True)
+    config = model.config
+    names = list(class_names if class_names is not None else model.class_names)
+    shape = fixed_molded_shape(config)
+    work = tempfile.mkdtemp(prefix=".partial-", dir=parent)
+    try:
+        function = portable_function(model, shape)
+        model_path = os.path.join(work, MODEL_FILES[fmt])
+        if fmt == "onnx":
+            _write_onnx(function, model_path)
+        elif fmt == "openvino":
+            _write_openvino(function, model_path, work)
+        else:
+            _write_litert(function, model_path)
+        family = family_for(config)
+        transform = family.transform(config)
+        meta = {"format": fmt, "model": MODEL_FILES[fmt], "family": family.name,
+                "input_shape": [1, shape[0], shape[1], config.IMAGE_CHANNEL_COUNT],
+                "image_meta_size": config.IMAGE_META_SIZE,
+                "detections": "y1, x1, y2, x2, class_id, score as the family's Keras model",
+                "output_names": list(transform.output_names)}
+        with open(os.path.join(work, META_FILE), "w", encoding="utf8") as f:
+            json.dump(meta, f, indent=1)
+        with open(os.path.join(work, CONFIG_FILE), "w", encoding="utf8") as f:
+            f.write(_config_json(config))
+        with open(os.path.join(work, CLASS_NAMES_FILE), "w", encoding="utf8") as f:
+            f.write("".join(f"{name}\n" for name in names))
+        if os.path.exists(out_dir):
+            old = tempfile.mkdtemp(prefix=".replaced-", dir=parent)
+            os.rename(out_dir, os.path.join(old, "old"))
+            os.rename(work, out_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(work, out_dir)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return os.path.join(out_dir, MODEL_FILES[fmt])
