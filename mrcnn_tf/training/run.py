@@ -464,6 +464,7 @@ def run_training(options: RunOptions, data: RunData, *, model_class, strategy=No
         lr = config.LEARNING_RATE * replicas
         lr_note = f"LEARNING_RATE {config.LEARNING_RATE:g} x {replicas} replica(s), linear rule"
 
+    keras.utils.set_random_seed(options.seed)  # the same initial weights on every run
     model = MaskRCNN(mode="training", config=config, model_dir=str(out), strategy=strategy,
                      class_names=list(data.class_names))
     checkpoints_dir = out / "checkpoints"
@@ -540,6 +541,8 @@ def run_training(options: RunOptions, data: RunData, *, model_class, strategy=No
         "steps_run": len(timer.times),
         "train_minutes": train_seconds / 60,
         "losses": losses, "evaluation": evaluation,
+        "history": {k: [float(x) for x in v] for k, v in history.history.items()},
+        "first_epoch": history.epoch[0] + 1 if history.epoch else None,
         "out": str(out), "final": str(final), "checkpoints": str(checkpoints_dir),
         "logs": str(out / "logs"), "best": str(checkpoints_dir / "best.h5"),
         "resumed_from": resumed_from,

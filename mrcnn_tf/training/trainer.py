@@ -34,7 +34,7 @@ def compute_losses(batch, outputs) -> dict:
 
 
 class TrainingStep(keras.Model):
-    """network: the model of modeling.training_model; anchors: float32 [A, 4] normalized
+    """network: the model of modeling.matterport_training; anchors: float32 [A, 4] normalized
     anchors of the training image shape; loss_weights: {loss name: weight};
     weight_decay: L2 factor; train_bn: whether BatchNorm trains (config.TRAIN_BN, never for
     torchvision v1's FrozenBatchNorm); losses: (batch, outputs) -> {loss name: scalar}, the
@@ -81,7 +81,25 @@ class TrainingStep(keras.Model):
         self.trackers["loss"].update_state(total)
         for name, value in values.items():
             self.trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        results = {name: tracker.result() for name, tracker in self.trackers.items()}
+        if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+            # Keras reduces each log across the workers with strategy.reduce("MEAN", axis=0),
+            # which needs an axis: one-element vectors, averaged into scalars
+            results = {name: tf.reshape(value, [1]) for name, value in results.items()}
+        return results
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras' TensorFlow trainer builds a distributed model symbolically from one batch
+        # reduced across replicas (strategy.reduce); under MultiWorkerMirroredStrategy that
+        # reduce cannot take a dict batch (and it would cost a batch). The network is built
+        # already; only the optimizer's variables are missing: build them in the scope.
+        strategy = self.distribute_strategy
+        if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            with strategy.scope():
+                if self.optimizer is not None and not self.optimizer.built:
+                    self.optimizer.build(self.network.trainable_variables)
+            return
+        super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
     def train_step(self, batch):
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
