@@ -132,8 +132,9 @@ def _run_portable(args, model, classes) -> int:
         return _error(f"--format {args.format}: {err}", 2)
     except (ValueError, OSError) as err:
         return _error(err, 1)
-    print(f"exported {path} ({args.format}, {model.config.BACKBONE if model.config.ARCHITECTURE == 'matterport' else model.config.ARCHITECTURE}, "
-          f"{model.config.NUM_CLASSES} classes) in {time.perf_counter() - start:.1f} s, "
+    config = model.config
+    print(f"exported {path} ({args.format}, {config.ARCHITECTURE}, {config.NUM_CLASSES} "
+          f"classes) in {time.perf_counter() - start:.1f} s, "
           f"{directory_size(os.path.dirname(path)) / 2**20:.1f} MiB")
     print(f"run it with: mrcnn-tf detect IMAGES --model {path} --out DIR")
     return 0

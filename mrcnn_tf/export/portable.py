@@ -44,8 +44,12 @@ def fixed_molded_shape(config) -> tuple:
     transform = family_for(config).transform(config)
     if transform.fixed_shape is not None:
         return tuple(int(s) for s in transform.fixed_shape)
+    # the largest of the family's molded shapes: an image 4 times as tall as wide, and one 4
+    # times as wide as tall, each at IMAGE_MAX_DIM on its long side
     side = int(config.IMAGE_MAX_DIM)
-    return transform.molded_shape(side, side)
+    tall = transform.molded_shape(side, max(side // 4, 1))
+    wide = transform.molded_shape(max(side // 4, 1), side)
+    return max(tall[0], wide[0]), max(tall[1], wide[1])
 
 
 def portable_keras_model(keras_model):
@@ -139,6 +143,46 @@ def _write_litert(function, path):
         f.write(flatbuffer)
 
 
+def openvino_from_onnx(onnx_model, out_dir, *, overwrite=False) -> str:
+    """An exported ONNX model (its file, with the files beside it) converted to OpenVINO IR in
+    folder out_dir, written whole or not at all; returns the .xml path. No TensorFlow."""
+    import openvino
+
+    source = os.path.dirname(os.path.abspath(os.fspath(onnx_model)))
+    out_dir = os.path.abspath(os.fspath(out_dir))
+    if os.path.exists(out_dir) and not overwrite:
+        raise ValueError(f"{out_dir} exists (pass overwrite=True / --overwrite to replace it)")
+    parent = os.path.dirname(out_dir)
+    os.makedirs(parent, exist_ok=True)
+    work = tempfile.mkdtemp(prefix=".partial-", dir=parent)
+    try:
+        for name in (CONFIG_FILE, CLASS_NAMES_FILE):
+            shutil.copy(os.path.join(source, name), os.path.join(work, name))
+        with open(os.path.join(source, META_FILE), encoding="utf8") as f:
+            meta = json.load(f)
+        meta.update(format="openvino", model=MODEL_FILES["openvino"])
+        with open(os.path.join(work, META_FILE), "w", encoding="utf8") as f:
+            json.dump(meta, f, indent=1)
+        openvino.save_model(openvino.convert_model(os.fspath(onnx_model)),
+                            os.path.join(work, MODEL_FILES["openvino"]), compress_to_fp16=False)
+        _replace(work, out_dir, parent)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return os.path.join(out_dir, MODEL_FILES["openvino"])
+
+
+def _replace(work, out_dir, parent):
+    os.chmod(work, 0o755)
+    if os.path.exists(out_dir):
+        old = tempfile.mkdtemp(prefix=".replaced-", dir=parent)
+        os.rename(out_dir, os.path.join(old, "old"))
+        os.rename(work, out_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.rename(work, out_dir)
+
+
 def export_portable(model, out_dir, fmt, *, class_names=None, overwrite=False) -> str:
     """Write model (a MaskRCNN in inference mode) to folder out_dir in format fmt ("onnx",
     "openvino", "litert"): the model file, mrcnn_config.json, class_names.txt, portable.json.
@@ -176,13 +220,7 @@ def export_portable(model, out_dir, fmt, *, class_names=None, overwrite=False) -
             f.write(_config_json(config))
         with open(os.path.join(work, CLASS_NAMES_FILE), "w", encoding="utf8") as f:
             f.write("".join(f"{name}\n" for name in names))
-        if os.path.exists(out_dir):
-            old = tempfile.mkdtemp(prefix=".replaced-", dir=parent)
-            os.rename(out_dir, os.path.join(old, "old"))
-            os.rename(work, out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(work, out_dir)
+        _replace(work, out_dir, parent)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise

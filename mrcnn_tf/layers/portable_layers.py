@@ -14,7 +14,6 @@ layer itself (its weights shared) when it needs none.
 from __future__ import annotations
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from mrcnn_tf.layers.detection_layer import DetectionLayer
@@ -56,23 +55,29 @@ def portable_nms(boxes, scores, max_output, iou_threshold, candidates=None):
     """tf.image.non_max_suppression(boxes, scores, max_output, iou_threshold) from ops every
     converter maps: int32 [<= max_output] indices into boxes, by descending score.
 
-    NonMaxSuppressionV4 padded to a static size, then cut to its valid count (LiteRT's builtin
-    always pads). Boxes of zero area never suppress and are never suppressed in TensorFlow's
-    NMS, but LiteRT's kernel mishandles them, so they go into the NMS with the lowest score
-    (after every other box, still selected) and the selection is put back in score order
-    before the cut to max_output. candidates: a static bound on the number of boxes (default
-    boxes' static length).
+    TensorFlow's NMS takes equal scores lowest index first and lets boxes of zero area neither
+    suppress nor be suppressed; runtimes differ on both (LiteRT's kernel takes ties in any
+    order and selects an empty box over and over). So the boxes are first sorted by score
+    (top_k keeps ties in index order), the NMS sees ranks instead of scores (no ties) and only
+    the boxes with an area; the empty ones, always selected in TensorFlow, join the selection
+    after it. NonMaxSuppressionV4 runs padded to a static size (LiteRT's builtin always pads)
+    and is cut to its valid count; the selection is put in rank order and cut to max_output.
+    candidates: a static bound on the number of boxes (default boxes' static length).
     """
     bound = int(candidates if candidates is not None else boxes.shape[0])
+    count = tf.shape(scores)[0]
+    order = tf.math.top_k(scores, count).indices
+    boxes = tf.gather(boxes, order)
     area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    floor = tf.reduce_min(tf.concat([scores, [0.0]], axis=0)) - 1.0
-    nms_scores = tf.where(area > 0, scores, floor)
+    has_area = area > 0
+    rank = tf.cast(count - tf.range(count), tf.float32)  # count .. 1, descending score
     selected, valid = tf.raw_ops.NonMaxSuppressionV4(
-        boxes=boxes, scores=nms_scores, max_output_size=bound, iou_threshold=iou_threshold,
-        score_threshold=float(np.finfo(np.float32).min), pad_to_max_output_size=True)
-    selected = selected[:valid]
-    order = tf.math.top_k(tf.gather(scores, selected), tf.minimum(max_output, valid)).indices
-    return tf.gather(selected, order)
+        boxes=boxes, scores=tf.where(has_area, rank, 0.0), max_output_size=bound,
+        iou_threshold=iou_threshold, score_threshold=0.5, pad_to_max_output_size=True)
+    empty = tf.cast(tf.reshape(tf.where(tf.logical_not(has_area)), [-1]), tf.int32)
+    chosen = tf.concat([selected[:valid], empty], axis=0)
+    first = -tf.math.top_k(-chosen, tf.minimum(max_output, tf.shape(chosen)[0])).values
+    return tf.gather(order, first)
 
 
 def class_aware_nms(boxes, scores, class_ids, max_output, iou_threshold, class_spacing,

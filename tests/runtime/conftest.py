@@ -32,8 +32,11 @@ class _Exports:
     def __call__(self, fmt):
         require_format(fmt)
         if fmt not in self.paths:
-            from mrcnn_tf.export.portable import export_portable
-            self.paths[fmt] = export_portable(self.model, self.folder / fmt, fmt)
+            from mrcnn_tf.export.portable import export_portable, openvino_from_onnx
+            if fmt == "openvino":  # from the ONNX export (what export --format openvino does)
+                self.paths[fmt] = openvino_from_onnx(self("onnx"), self.folder / fmt)
+            else:
+                self.paths[fmt] = export_portable(self.model, self.folder / fmt, fmt)
         return self.paths[fmt]
 
 
