@@ -39,8 +39,8 @@ class ResizeRule:
 
 
 # IMAGE_RESIZE_MODE -> what it does (matterport's utils.resize_image; ops.resize.ResizeSpec
-# computes it): adding a mode is a row here. "torchvision" is the other family's own rule
-# (ops.torchvision_resize).
+# computes it): adding a mode is a row here. Other families have their own modes
+# (TorchvisionConfig's "torchvision", ops.torchvision_resize).
 RESIZE_RULES = {
     "square": ResizeRule(scale_up=True, cap=True, pad="square"),
     "pad64": ResizeRule(scale_up=True, cap=False, pad="multiple64"),
@@ -48,20 +48,9 @@ RESIZE_RULES = {
     "none": ResizeRule(scale_up=False, cap=False, pad="none"),
     "crop": ResizeRule(scale_up=True, cap=False, pad="crop"),
 }
-RESIZE_MODES = (*RESIZE_RULES, "torchvision")
-# Model families: matterport's Mask R-CNN, or torchvision's maskrcnn_resnet50_fpn (v1) / _v2.
-ARCHITECTURES = ("matterport", "torchvision_v1", "torchvision_v2")
 COMPUTE_DTYPES = ("float32", "bfloat16", "float16", "auto")
 # Resizing libraries of images and masks: scikit-image (matterport's numbers) or OpenCV
 RESIZE_LIBRARIES = ("skimage", "opencv")
-# The fields that trade matterport's exact numbers for speed (mrcnn-tf --fast), per model
-# family: Config(**FAST_MODE["matterport"], ...). torchvision's family has its own resize.
-FAST_MODE = {
-    "matterport": {"COMPUTE_DTYPE": "auto", "LOW_PRECISION_HEADS": True,
-                   "IMAGE_RESIZE_MODE": "fit64", "RESIZE_LIBRARY": "opencv",
-                   "FOLD_BATCH_NORM": True},
-    "torchvision": {"COMPUTE_DTYPE": "auto"},
-}
 # Fields computed from the others; they may not be set directly.
 DERIVED_FIELDS = ("BATCH_SIZE", "IMAGE_SHAPE", "IMAGE_META_SIZE")
 # matterport fields this package does not need, with what to do instead
@@ -92,7 +81,16 @@ class Config:
     Every upper-case class attribute below is a field. Subclass and override, or pass
     ``Config(FIELD=value, ...)``. Arrays (``MEAN_PIXEL``, ``*_STD_DEV``) are stored as
     numpy arrays whatever sequence they are given as.
+
+    A model family's Config class (this one is matterport's) says which ARCHITECTURE values
+    it takes (``architectures``), checks its family's fields (``validate_family``) and names
+    its fast mode (``fast_mode``: the fields ``mrcnn-tf --fast`` sets).
     """
+
+    architectures = ("matterport",)
+    fast_mode = {"COMPUTE_DTYPE": "auto", "LOW_PRECISION_HEADS": True,
+                 "IMAGE_RESIZE_MODE": "fit64", "RESIZE_LIBRARY": "opencv",
+                 "FOLD_BATCH_NORM": True}
 
     NAME = None  # experiment name, used in checkpoint folder and file names
     GPU_COUNT = 1
@@ -100,9 +98,8 @@ class Config:
     STEPS_PER_EPOCH = 1000
     VALIDATION_STEPS = 50
 
-    # Model family: "matterport" (this package's layer names, matterport's weights) or
-    # "torchvision_v1" / "torchvision_v2" (torchvision's maskrcnn_resnet50_fpn / _v2 state
-    # dicts; use TorchvisionConfig for torchvision's defaults).
+    # Model family: "matterport" (this package's layer names, matterport's weights); other
+    # families have their own Config class (TorchvisionConfig: "torchvision_v1" / "_v2").
     ARCHITECTURE = "matterport"
     BACKBONE = "resnet101"  # "resnet50", "resnet101" or a callable (see modeling.backbone)
     BACKBONE_STRIDES = [4, 8, 16, 32, 64]  # strides of P2..P6 relative to the input
@@ -235,61 +232,37 @@ class Config:
         return names
 
     def validate(self) -> None:
-        """Raise ValueError for values the model cannot run with."""
-        def fail(field, problem):
-            raise ValueError(f"Config.{field}={getattr(self, field)!r}: {problem}")
-
-        def positive_int(field):
-            value = getattr(self, field)
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                fail(field, "must be a positive integer")
-
+        """Raise ValueError for values the model cannot run with: the fields every family
+        shares, then the family's own (validate_family)."""
+        fail = self._fail
         for field in ("GPU_COUNT", "IMAGES_PER_GPU", "NUM_CLASSES", "POST_NMS_ROIS_INFERENCE",
                       "POST_NMS_ROIS_TRAINING", "PRE_NMS_LIMIT", "DETECTION_MAX_INSTANCES",
                       "POOL_SIZE", "MASK_POOL_SIZE", "RPN_ANCHOR_STRIDE", "TOP_DOWN_PYRAMID_SIZE",
                       "FPN_CLASSIF_FC_LAYERS_SIZE", "IMAGE_CHANNEL_COUNT"):
-            positive_int(field)
+            value = getattr(self, field)
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+                fail(field, "must be a positive integer")
         if self.NUM_CLASSES < 2:
             fail("NUM_CLASSES", "must be at least 2 (background plus one class)")
+        if self.ARCHITECTURE not in self.architectures:
+            fail("ARCHITECTURE", f"{type(self).__name__} takes {', '.join(self.architectures)}; "
+                 f"another family's architecture needs that family's Config class (must be "
+                 f"one of {', '.join(self.architectures)} here)")
         if not callable(self.BACKBONE) and self.BACKBONE not in BACKBONES:
             fail("BACKBONE", f"must be one of {', '.join(BACKBONES)} or a callable")
-        if self.IMAGE_RESIZE_MODE not in RESIZE_MODES:
-            fail("IMAGE_RESIZE_MODE", f"must be one of {', '.join(RESIZE_MODES)}")
-        if self.ARCHITECTURE not in ARCHITECTURES:
-            fail("ARCHITECTURE", f"must be one of {', '.join(ARCHITECTURES)}")
-        torchvision = self.ARCHITECTURE != "matterport"
-        if torchvision != (self.IMAGE_RESIZE_MODE == "torchvision"):
-            fail("IMAGE_RESIZE_MODE", "the torchvision architectures need resize mode "
-                 "'torchvision' and only they take it (see TorchvisionConfig)")
-        if torchvision and self.BACKBONE != "resnet50":
-            fail("BACKBONE", "the torchvision architectures are ResNet-50 ('resnet50')")
-        if torchvision and self.IMAGE_CHANNEL_COUNT != 3:
-            fail("IMAGE_CHANNEL_COUNT", "the torchvision architectures take RGB images (3)")
-        if torchvision and (self.PIXEL_STD.shape != (self.IMAGE_CHANNEL_COUNT,)
-                            or not (self.PIXEL_STD > 0).all()):
-            fail("PIXEL_STD", f"needs one positive value per channel ({self.IMAGE_CHANNEL_COUNT})")
         if self.COMPUTE_DTYPE not in COMPUTE_DTYPES:
             fail("COMPUTE_DTYPE", f"must be one of {', '.join(COMPUTE_DTYPES)}")
         if self.RESIZE_LIBRARY not in RESIZE_LIBRARIES:
             fail("RESIZE_LIBRARY", f"must be one of {', '.join(RESIZE_LIBRARIES)}")
-        if not isinstance(self.LOW_PRECISION_HEADS, (bool, np.bool_)):
-            fail("LOW_PRECISION_HEADS", "must be True or False")
-        if not isinstance(self.FOLD_BATCH_NORM, (bool, np.bool_)):
-            fail("FOLD_BATCH_NORM", "must be True or False")
-        if torchvision and self.FOLD_BATCH_NORM:
-            fail("FOLD_BATCH_NORM", "is built for the matterport architecture only")
-        if torchvision and self.LOW_PRECISION_HEADS:
-            fail("LOW_PRECISION_HEADS", "the torchvision architectures run their heads in float32")
-        if torchvision and self.RESIZE_LIBRARY != "skimage":
-            fail("RESIZE_LIBRARY", "the torchvision architectures resize as torchvision does")
-        if self.IMAGE_RESIZE_MODE == "square" and self.IMAGE_MAX_DIM % 64:
-            fail("IMAGE_MAX_DIM", "must be a multiple of 64 in square mode")
-        if self.IMAGE_RESIZE_MODE == "pad64" and self.IMAGE_MIN_DIM % 64:
-            fail("IMAGE_MIN_DIM", "must be a multiple of 64 in pad64 mode")
+        for field in ("LOW_PRECISION_HEADS", "FOLD_BATCH_NORM"):
+            if not isinstance(getattr(self, field), (bool, np.bool_)):
+                fail(field, "must be True or False")
         if len(self.RPN_ANCHOR_SCALES) != len(self.BACKBONE_STRIDES):
             fail("RPN_ANCHOR_SCALES", "needs one scale per entry of BACKBONE_STRIDES")
         if len(self.BACKBONE_STRIDES) != 5:
             fail("BACKBONE_STRIDES", "needs five strides, for P2..P6")
+        if len(self.RPN_ANCHOR_RATIOS) < 1 or not all(float(r) > 0 for r in self.RPN_ANCHOR_RATIOS):
+            fail("RPN_ANCHOR_RATIOS", "needs one or more positive width / height ratios")
         if self.MEAN_PIXEL.shape != (self.IMAGE_CHANNEL_COUNT,):
             fail("MEAN_PIXEL", f"needs one value per channel ({self.IMAGE_CHANNEL_COUNT})")
         for field in ("RPN_BBOX_STD_DEV", "BBOX_STD_DEV"):
@@ -305,6 +278,19 @@ class Config:
         if unknown_losses:
             fail("LOSS_WEIGHTS", f"unknown losses {sorted(unknown_losses)}; valid: "
                                  f"{', '.join(Config.LOSS_WEIGHTS)}")
+        self.validate_family()
+
+    def validate_family(self) -> None:
+        """matterport's own fields: its resize modes and their size rules."""
+        if self.IMAGE_RESIZE_MODE not in RESIZE_RULES:
+            self._fail("IMAGE_RESIZE_MODE", f"must be one of {', '.join(RESIZE_RULES)}")
+        if self.IMAGE_RESIZE_MODE == "square" and self.IMAGE_MAX_DIM % 64:
+            self._fail("IMAGE_MAX_DIM", "must be a multiple of 64 in square mode")
+        if self.IMAGE_RESIZE_MODE == "pad64" and self.IMAGE_MIN_DIM % 64:
+            self._fail("IMAGE_MIN_DIM", "must be a multiple of 64 in pad64 mode")
+
+    def _fail(self, field, problem):
+        raise ValueError(f"Config.{field}={getattr(self, field)!r}: {problem}")
 
     def to_dict(self) -> dict:
         """Effective values of all fields, derived ones included."""
@@ -336,7 +322,11 @@ class TorchvisionConfig(Config):
     800 and long side at most 1333 (padded to a multiple of 32), ImageNet mean/std, per-level
     pre-NMS top 1000 (PRE_NMS_LIMIT, per level in this family), box score threshold 0.05,
     NMS 0.5, 100 detections. ARCHITECTURE "torchvision_v2" selects maskrcnn_resnet50_fpn_v2.
-    RPN_ANCHOR_RATIOS are height / width here (torchvision's convention)."""
+    RPN_ANCHOR_RATIOS are width / height as everywhere, in torchvision's anchor order (its
+    aspect_ratios (0.5, 1.0, 2.0) are height / width)."""
+
+    architectures = ("torchvision_v1", "torchvision_v2")
+    fast_mode = {"COMPUTE_DTYPE": "auto"}  # torchvision's family has its own resize
 
     NAME = "torchvision_coco"
     ARCHITECTURE = "torchvision_v1"
@@ -348,7 +338,7 @@ class TorchvisionConfig(Config):
     IMAGE_MAX_DIM = 1333
     MEAN_PIXEL = np.array([0.485, 0.456, 0.406]) * 255.0
     PIXEL_STD = np.array([0.229, 0.224, 0.225]) * 255.0
-    RPN_ANCHOR_RATIOS = [0.5, 1.0, 2.0]
+    RPN_ANCHOR_RATIOS = [2.0, 1.0, 0.5]
     RPN_BBOX_STD_DEV = np.array([1.0, 1.0, 1.0, 1.0])
     BBOX_STD_DEV = np.array([0.1, 0.1, 0.2, 0.2])  # BoxCoder weights (10, 10, 5, 5)
     PRE_NMS_LIMIT = 1000
@@ -360,6 +350,25 @@ class TorchvisionConfig(Config):
     # training (RoIHeads' sampler): 512 ROIs an image, a quarter of them foreground at most
     TRAIN_ROIS_PER_IMAGE = 512
     ROI_POSITIVE_RATIO = 0.25
+
+    def validate_family(self) -> None:
+        """torchvision's own rules: its resize, ResNet-50, RGB, its normalization; no folded
+        BatchNorm, no low-precision heads, no other resize library."""
+        fail = self._fail
+        if self.IMAGE_RESIZE_MODE != "torchvision":
+            fail("IMAGE_RESIZE_MODE", "the torchvision architectures resize with 'torchvision'")
+        if self.BACKBONE != "resnet50":
+            fail("BACKBONE", "the torchvision architectures are ResNet-50 ('resnet50')")
+        if self.IMAGE_CHANNEL_COUNT != 3:
+            fail("IMAGE_CHANNEL_COUNT", "the torchvision architectures take RGB images (3)")
+        if self.PIXEL_STD.shape != (3,) or not (self.PIXEL_STD > 0).all():
+            fail("PIXEL_STD", "needs one positive value per channel (3)")
+        if self.FOLD_BATCH_NORM:
+            fail("FOLD_BATCH_NORM", "is built for the matterport architecture only")
+        if self.LOW_PRECISION_HEADS:
+            fail("LOW_PRECISION_HEADS", "the torchvision architectures run their heads in float32")
+        if self.RESIZE_LIBRARY != "skimage":
+            fail("RESIZE_LIBRARY", "the torchvision architectures resize as torchvision does")
 
 
 def _unknown_message(name: str, valid: list[str]) -> str:

@@ -21,7 +21,7 @@ class MaskRCNN:
     mode: "inference" or "training". config: a Config. model_dir: where training writes logs
     and checkpoints (unused in inference). strategy: training only, a tf.distribute strategy
     (default: MirroredStrategy over GPU_COUNT GPUs when GPU_COUNT > 1). ``keras_model`` is
-    the Keras 3 functional model (see modeling.mask_rcnn / modeling.training_model);
+    the Keras 3 functional model (see modeling.matterport_rcnn / modeling.matterport_training);
     ``compute_dtype`` (inference) the precision its convolution stacks run in, which
     ``COMPUTE_DTYPE="auto"`` picks for the machine (modeling.precision).
     ``class_names`` (index = class id, "BG" first) travel with the model: from the preset,

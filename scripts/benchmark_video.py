@@ -5,7 +5,7 @@
                                        [--modes exact,fast]
 
 For ResNet-50 and ResNet-101 at IMAGE_MAX_DIM 512 and 1024, exact (float32) and fast
-(mrcnn_tf.config.FAST_MODE, as ``--fast`` on the command line), it prints frames/s of the whole
+(Config.fast_mode, as ``--fast`` on the command line), it prints frames/s of the whole
 run, frames/s of the model alone, and the share of wall time spent outside the model
 (decoding, drawing, encoding, tracking, JSON), whose target is <= 10%. process_video picks
 its batch size by timing the first calls; a first run settles it, then ``--repeats`` runs
@@ -41,7 +41,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import mrcnn_tf  # noqa: E402
-from mrcnn_tf.config import FAST_MODE  # noqa: E402
+from mrcnn_tf.config import Config  # noqa: E402
 from mrcnn_tf.video import process_video, read_jsonl  # noqa: E402
 
 sys.path.insert(0, str(REPO / "scripts"))
@@ -92,8 +92,8 @@ def rss_mb() -> float:
 
 def build_model(backbone: str, max_dim: int, weights: Path, min_confidence: float,
                 mode: str = "exact"):
-    """mode: "exact" (float32, matterport's numbers) or "fast" (config.FAST_MODE)."""
-    fast = FAST_MODE["matterport"] if mode == "fast" else {}
+    """mode: "exact" (float32, matterport's numbers) or "fast" (Config.fast_mode)."""
+    fast = Config.fast_mode if mode == "fast" else {}
     config = mrcnn_tf.CocoConfig(BACKBONE=backbone, IMAGES_PER_GPU=1, IMAGE_MAX_DIM=max_dim,
                                  IMAGE_MIN_DIM=min(800, max_dim),
                                  DETECTION_MIN_CONFIDENCE=min_confidence, **fast)
@@ -158,7 +158,7 @@ def main(argv=None) -> None:
     parser.add_argument("--backbones", default="resnet50,resnet101")
     parser.add_argument("--dims", default="512,1024", help="IMAGE_MAX_DIM values")
     parser.add_argument("--modes", default="exact,fast",
-                        help="exact (float32) and/or fast (mrcnn_tf.config.FAST_MODE: bfloat16 "
+                        help="exact (float32) and/or fast (Config.fast_mode: bfloat16 "
                              "where the CPU has it natively, heads too, fit64, OpenCV resize)")
     parser.add_argument("--memory-frames", type=int, default=1200, help="0 to skip")
     parser.add_argument("--memory-every", type=int, default=25)

@@ -173,3 +173,44 @@ def test_derived_fields_follow_changes_and_refuse_assignment():
 def test_matterports_dead_field_is_refused_with_what_to_do():
     with pytest.raises(ValueError, match="COMPUTE_BACKBONE_SHAPE.*BACKBONE_STRIDES"):
         Config(NUM_CLASSES=2, COMPUTE_BACKBONE_SHAPE=None)
+
+
+def test_each_family_config_class_takes_only_its_architectures():
+    import mrcnn_tf
+
+    with pytest.raises(ValueError, match="ARCHITECTURE='torchvision_v1'.*Config takes matterport; "
+                                         "another family's architecture needs"):
+        Config(NUM_CLASSES=2, ARCHITECTURE="torchvision_v1")
+    with pytest.raises(ValueError, match="TorchvisionConfig takes torchvision_v1, torchvision_v2"):
+        mrcnn_tf.TorchvisionConfig(ARCHITECTURE="matterport")
+
+
+def test_a_family_config_class_checks_its_own_fields():
+    """A third family's Config class: its architecture, its own check, the shared checks."""
+    class ToyConfig(Config):
+        architectures = ("toy",)
+        ARCHITECTURE = "toy"
+        NUM_CLASSES = 3
+        IMAGE_RESIZE_MODE = "toy"
+
+        def validate_family(self):
+            if self.IMAGE_RESIZE_MODE != "toy":
+                self._fail("IMAGE_RESIZE_MODE", "the toy family resizes its own way")
+
+    assert ToyConfig().IMAGE_RESIZE_MODE == "toy"  # matterport's resize rules do not apply
+    with pytest.raises(ValueError, match="IMAGE_RESIZE_MODE='square': the toy family"):
+        ToyConfig(IMAGE_RESIZE_MODE="square")
+    with pytest.raises(ValueError, match="NUM_CLASSES=1: must be at least 2"):
+        ToyConfig(NUM_CLASSES=1)
+
+
+def test_anchor_ratios_are_width_over_height_in_every_family():
+    import mrcnn_tf
+    from mrcnn_tf.ops.anchors import level_anchors
+    from mrcnn_tf.ops.torchvision_anchors import cell_anchors
+
+    # torchvision's aspect_ratios (0.5, 1, 2) are height / width: (2, 1, 0.5) as width / height
+    assert list(mrcnn_tf.TorchvisionConfig().RPN_ANCHOR_RATIOS) == [2.0, 1.0, 0.5]
+    (y1, x1, y2, x2), = cell_anchors(64, (2.0,))
+    (my1, mx1, my2, mx2), = level_anchors(64, (2.0,), (1, 1), 4)
+    assert x2 - x1 > y2 - y1 and mx2 - mx1 > my2 - my1  # both wide

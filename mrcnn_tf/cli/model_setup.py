@@ -74,10 +74,10 @@ def resolve_weights(spec: str, *, quiet: bool) -> Path:
 
 
 def weights_info(path: Path):
-    from mrcnn_tf.weights.info import inspect_weights
+    from mrcnn_tf.families import family_for_file
 
     try:
-        info = inspect_weights(path)
+        info = family_for_file(path).inspect(path)
     except (ValueError, OSError) as err:
         raise SetupError(str(err)) from None
     if info.backbone is None or info.num_classes is None:
@@ -121,11 +121,12 @@ def weights_num_classes(spec) -> int:
 
 @dataclasses.dataclass(frozen=True)
 class ModelClasses:
-    """The classes of a run: names (list index = class id, "BG" first) and the class ids
-    --classes keeps (None: all)."""
+    """The classes of a run: names (list index = class id, "BG" first), the class ids
+    --classes keeps (None: all), and the family of the weights (its name)."""
 
     names: list
     keep: list | None
+    family: str = "matterport"
 
     @property
     def num_classes(self) -> int:
@@ -149,7 +150,7 @@ def choose_classes(args, *, command: str, quiet: bool) -> ModelClasses:
             keep = class_ids_for(args.classes, names)
         except ValueError as err:
             raise SetupError(f"--classes: {err}") from None
-    return ModelClasses(names, keep)
+    return ModelClasses(names, keep, weights.family)
 
 
 def load_exported(args, *, quiet: bool = True):

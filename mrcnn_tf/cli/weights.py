@@ -65,8 +65,8 @@ def run_fetch(args) -> int:
 def run_info(args) -> int:
     from pathlib import Path
 
+    from mrcnn_tf.families import family_for_file
     from mrcnn_tf.weights.fetch import PUBLISHED, cached_path
-    from mrcnn_tf.weights.info import inspect_weights
 
     path = Path(args.file)
     if not path.exists() and args.file.lower() in PUBLISHED:
@@ -76,7 +76,7 @@ def run_info(args) -> int:
                    f"'mrcnn-tf weights fetch {args.file}'")
             return 1
     try:
-        info = inspect_weights(path)
+        info = family_for_file(path).inspect(path)
     except (ValueError, OSError) as err:
         _error(str(err))
         return 1

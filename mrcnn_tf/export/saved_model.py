@@ -8,15 +8,16 @@ loads the highest version under ``export_dir``). Signatures:
 - ``serving_image_tensor``: ``images`` uint8 [B, H, W, 3] RGB.
 
 Both return ``num_detections`` int32 [B], ``detection_boxes`` float32 [B, N, 4] (y1, x1, y2, x2)
-normalized to the original image (see export.outputs), ``detection_classes`` int32 [B, N],
+normalized to the original image (see inference.matterport_graph), ``detection_classes`` int32 [B, N],
 ``detection_scores`` float32 [B, N], ``detection_class_names`` string [B, N] and
 ``detection_masks``: float32 [B, N, 28, 28] soft masks relative to each box
 (``mask_format="box"``), or uint8 0/1 [1, num_detections, H, W] at the original image size
 (``mask_format="image"``, one image per request, checked at run time). Decoding, resizing,
 padding and mean subtraction happen inside the graph. The class names are also stored as
 ``assets/class_names.txt`` (one a line, index = class id) and as the ``class_names`` variable.
-The torchvision family (Config.ARCHITECTURE torchvision_v1 / _v2) exports through
-export.torchvision_serving with the same signatures and outputs.
+Every family exports through the one ServingModule, fed by its transform's graph functions
+(families.ModelFamily.serving); the families' boxes and pasting differ in detail, and
+export.serving_results undoes each as detect() does.
 """
 from __future__ import annotations
 
@@ -29,32 +30,36 @@ import numpy as np
 import tensorflow as tf
 
 from mrcnn_tf.class_names import check_class_names
-from mrcnn_tf.export.molding import MoldingSpec, mold_encoded_images, mold_image_batch
-from mrcnn_tf.export.names import (BYTES_INPUT, BYTES_SIGNATURE, CLASS_NAMES_ASSET, CONFIG_ASSET,
-                                   INPUT_KINDS, MASK_FORMATS, MASKS, NUM_DETECTIONS,
-                                   TENSOR_INPUT, TENSOR_SIGNATURE)
-from mrcnn_tf.export.outputs import PIXEL_BOXES, image_masks, serving_outputs
-from mrcnn_tf.inference.transforms import MatterportTransform, output_positions
-from mrcnn_tf.ops.anchors import anchors_for_image_shape
+from mrcnn_tf.export.names import (BOXES, BYTES_INPUT, BYTES_SIGNATURE, CLASS_NAMES,
+                                   CLASS_NAMES_ASSET, CLASSES, CONFIG_ASSET, INPUT_KINDS,
+                                   MASK_FORMATS, MASKS, NUM_DETECTIONS, SCORES, TENSOR_INPUT,
+                                   TENSOR_SIGNATURE)
+from mrcnn_tf.families import family_for
+from mrcnn_tf.inference.transforms import output_positions
 
 
 class ServingModule(tf.Module):
-    """The Keras model wrapped with in-graph molding and serving outputs (see module doc)."""
+    """The Keras model wrapped with its family's in-graph molding and the serving outputs (see
+    module doc). ``graph`` is the family's transform as graph functions
+    (families.ModelFamily.serving). When every image molds to one shape the batch runs through
+    the model together; otherwise each image runs alone (``tf.map_fn``)."""
 
-    def __init__(self, keras_model, config, *, class_names, max_detections, mask_format,
-                 asset_dir):
+    def __init__(self, keras_model, config, graph, *, output_positions, class_names,
+                 max_detections, mask_format, asset_dir):
         super().__init__(name="mask_rcnn_serving")
         # Track the model's variables, not the Keras model itself: tracking the model makes
         # tf.saved_model.save trace its call functions again (as keras.export does it too).
         self.model_variables = list(keras_model.variables)
         self._run_model = lambda inputs: keras_model(inputs, training=False)
-        self._positions = output_positions(keras_model, MatterportTransform)
-        self._spec = MoldingSpec.from_config(config)
+        self._graph = graph
+        self._positions = output_positions
+        self._channels = int(config.IMAGE_CHANNEL_COUNT)
+        self._mask_side = int(config.MASK_SHAPE[0])
         self._max_detections = max_detections
         self._mask_format = mask_format
-        molded_shape = self._spec.resize.fixed_shape
-        self.anchors = tf.Variable(anchors_for_image_shape(molded_shape, config),
-                                   trainable=False, name="anchors")
+        if graph.fixed_shape is not None:
+            self.anchors = tf.Variable(graph.anchors(graph.fixed_shape), dtype=tf.float32,
+                                       trainable=False, name="anchors")
         self.class_names = tf.Variable(list(class_names), dtype=tf.string, trainable=False,
                                        name="class_names")
         self.class_names_file = tf.saved_model.Asset(
@@ -66,14 +71,12 @@ class ServingModule(tf.Module):
         """The concrete function of one input kind ("bytes" or "tensor")."""
         if kind == "bytes":
             def serve_bytes(image_bytes):
-                image_bytes = self._check_batch(image_bytes)
-                return self._detect(*mold_encoded_images(image_bytes, self._spec))
+                return self._detect(self._check_batch(image_bytes), decode=True)
             return tf.function(serve_bytes).get_concrete_function(
                 tf.TensorSpec([None], tf.string, name=BYTES_INPUT))
 
         def serve_images(images):
-            images = self._check_batch(images)
-            return self._detect(*mold_image_batch(images, self._spec))
+            return self._detect(self._check_batch(images), decode=False)
         return tf.function(serve_images).get_concrete_function(
             tf.TensorSpec([None, None, None, 3], tf.uint8, name=TENSOR_INPUT))
 
@@ -88,20 +91,54 @@ class ServingModule(tf.Module):
         with tf.control_dependencies([check]):
             return tf.identity(inputs)
 
-    def _detect(self, molded, metas):
-        anchors = tf.broadcast_to(self.anchors[None], tf.concat(
-            [tf.shape(molded)[:1], tf.shape(self.anchors)], axis=0))
+    def _mold(self, item, decode):
+        image = (tf.io.decode_image(item, channels=3, dtype=tf.uint8, expand_animations=False)
+                 if decode else item)
+        return self._graph.mold(image)
+
+    def _model_outputs(self, molded, metas, anchors):
         outputs = self._run_model([molded, metas, anchors])
-        detections, masks = self._positions
-        result = serving_outputs(outputs[detections], outputs[masks], metas,
-                                 max_detections=self._max_detections,
-                                 class_names=self.class_names)
-        pixel_boxes = result.pop(PIXEL_BOXES)
-        if self._mask_format == "image":
+        return tuple(outputs[i] for i in self._positions)
+
+    def _detect(self, inputs, *, decode):
+        graph, n = self._graph, self._max_detections
+        molded_spec = (tf.TensorSpec([None, None, self._channels], tf.float32),
+                       tf.TensorSpec([graph.meta_size], tf.float32))
+        if graph.fixed_shape is not None:  # one molded shape: one model call for the batch
+            # The molded height and width stay unknown to the graph, as they are in detect()'s:
+            # with them known, graph optimization changes the model's float rounding (by
+            # ~1e-6), enough to flip a rounded pixel of a thin box.
+            molded, metas = tf.map_fn(lambda item: self._mold(item, decode), inputs,
+                                      fn_output_signature=molded_spec)
+            anchors = tf.broadcast_to(self.anchors[None], tf.concat(
+                [tf.shape(molded)[:1], tf.shape(self.anchors)], axis=0))
+            detections, masks = self._model_outputs(molded, metas, anchors)
+            result = graph.outputs(detections, masks, metas, n)
+        else:  # each image molds to its own size: each runs alone
+            def one(item):
+                molded, meta = self._mold(item, decode)
+                anchors = graph.anchors(tf.shape(molded)[:2])
+                detections, masks = self._model_outputs(molded[None], meta[None],
+                                                        anchors[None])
+                return tuple(v[0] for v in graph.outputs(detections, masks, meta[None], n)) \
+                    + (meta,)
+
+            side = self._mask_side
+            *result, metas = tf.map_fn(one, inputs, fn_output_signature=(
+                tf.TensorSpec([], tf.int32), tf.TensorSpec([n, 4], tf.float32),
+                tf.TensorSpec([n], tf.int32), tf.TensorSpec([n], tf.float32),
+                tf.TensorSpec([n, side, side], tf.float32), tf.TensorSpec([n, 4], tf.float32),
+                molded_spec[1]))
+        count, boxes, classes, scores, masks, paste_boxes = result
+        if self._mask_format == "image":  # one image (_check_batch)
             image_hw = tf.cast(metas[0, 1:3], tf.int32)
-            result[MASKS] = image_masks(result[MASKS][0], pixel_boxes[0],
-                                        result[NUM_DETECTIONS][0], image_hw)[None]
-        return result
+            pasted = tf.map_fn(lambda i: graph.paste(masks[0, i], paste_boxes[0, i], image_hw),
+                               tf.range(count[0]),
+                               fn_output_signature=tf.TensorSpec([None, None], tf.uint8))
+            masks = tf.reshape(pasted, tf.stack([count[0], image_hw[0], image_hw[1]]))[None]
+        return {NUM_DETECTIONS: count, BOXES: boxes, CLASSES: classes, SCORES: scores,
+                MASKS: masks,
+                CLASS_NAMES: tf.where(classes > 0, tf.gather(self.class_names, classes), "")}
 
 
 def _write_text(directory, name, text):
@@ -150,11 +187,8 @@ def export_saved_model(model, export_dir, *, version=1, input_kinds=INPUT_KINDS,
     Returns the version directory path (str).
     """
     config = model.config
-    if config.ARCHITECTURE == "matterport":
-        MoldingSpec.from_config(config)
-        module_class = ServingModule
-    else:  # torchvision's family molds and runs each image at its own size
-        from mrcnn_tf.export.torchvision_serving import TorchvisionServingModule as module_class
+    family = family_for(config)
+    graph = family.serving(config)  # ValueError when the config cannot be exported
     kinds, max_detections, class_names = _check_arguments(
         config, version, input_kinds, max_detections, mask_format,
         model.class_names if class_names is None else class_names)
@@ -166,9 +200,10 @@ def export_saved_model(model, export_dir, *, version=1, input_kinds=INPUT_KINDS,
     os.makedirs(export_dir, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=f".{version}.partial.", dir=export_dir)
     try:
-        module = module_class(model.keras_model, config, class_names=class_names,
-                              max_detections=max_detections, mask_format=mask_format,
-                              asset_dir=staging)
+        module = ServingModule(
+            model.keras_model, config, graph, class_names=class_names,
+            output_positions=output_positions(model.keras_model, family.transform(config)),
+            max_detections=max_detections, mask_format=mask_format, asset_dir=staging)
         signatures = {}
         if "bytes" in kinds:
             signatures[BYTES_SIGNATURE] = module.signature("bytes")

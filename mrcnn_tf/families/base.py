@@ -22,16 +22,22 @@ class ModelFamily:
     """A family of Mask R-CNN models. Subclasses set the attributes and implement the methods.
 
     name: the family's name ("matterport"). architectures: the Config.ARCHITECTURE values it
-    owns. fast_mode: Config fields of its fast mode (``mrcnn-tf --fast``). cli_keeps_own_sizes:
+    owns. config_class: its Config class (its defaults, its fields' checks in
+    ``validate_family``, its fast mode in ``fast_mode``). cli_keeps_own_sizes:
     the CLI's default --image-*-dim leave the family's own Config sizes alone. layer_presets:
     ``layers=`` name -> regex of layer names.
     """
 
     name: str = ""
     architectures: tuple = ()
-    fast_mode: dict = {}
+    config_class = None
     cli_keeps_own_sizes: bool = False
     layer_presets: dict = {}
+
+    @property
+    def fast_mode(self) -> dict:
+        """Config fields of the family's fast mode (``mrcnn-tf --fast``)."""
+        return dict(self.config_class.fast_mode)
 
     def owns(self, config) -> bool:
         """True when config (a Config) is one of this family's."""
@@ -40,6 +46,13 @@ class ModelFamily:
     def recognizes(self, path) -> bool:
         """True when the weights file at path is this family's own kind (read from the file)."""
         raise NotImplementedError
+
+    def inspect(self, path):
+        """What the weights file holds (weights.info.WeightsInfo: backbone, NUM_CLASSES,
+        counts), read without building a model, with ``family`` this family's name."""
+        from mrcnn_tf.weights.info import inspect_weights
+
+        return dataclasses.replace(inspect_weights(path), family=self.name)
 
     def config_for_file(self, path, config_class=None, **overrides):
         """A Config for the weights file (its architecture, backbone, class count), with
@@ -57,6 +70,18 @@ class ModelFamily:
     def transform(self, config):
         """The inference transform (inference.transforms: mold, check_molded_shape, anchors,
         unmold, output_names)."""
+        raise NotImplementedError
+
+    def serving(self, config):
+        """The transform as graph functions, for the export (export.saved_model.ServingModule):
+        ``fixed_shape`` ((H', W') of every molded image, or None: each image runs alone),
+        ``meta_size``, ``mold(image uint8 [h, w, 3]) -> (molded float32 [H', W', 3], meta
+        float32 [META])``, ``anchors(molded_hw) -> [A, 4]`` (the model's anchors input),
+        ``outputs(detections, masks, metas, max_detections) -> (count [B], boxes [B, N, 4]
+        normalized to the original image, classes [B, N], scores [B, N], box masks
+        [B, N, M, M], paste boxes float32 [B, N, 4])`` from the model's outputs named by the transform's
+        output_names, and ``paste(mask [M, M], paste box [4], image_hw [2]) -> uint8 [H, W]``.
+        ValueError when the config cannot be exported."""
         raise NotImplementedError
 
     def boxes_from_serving(self, boxes, image_shape) -> tuple:

@@ -1,16 +1,16 @@
 """matterport's family: its layer names, HDF5 weights, molding and training graph."""
 from __future__ import annotations
 
-from mrcnn_tf.config import FAST_MODE
+from mrcnn_tf.config import Config
 from mrcnn_tf.families.base import FamilyInputs, ModelFamily
 
 
 class MatterportFamily(ModelFamily):
-    """matterport's Mask R-CNN (modeling.mask_rcnn / modeling.training_model)."""
+    """matterport's Mask R-CNN (modeling.matterport_rcnn / modeling.matterport_training)."""
 
     name = "matterport"
     architectures = ("matterport",)
-    fast_mode = FAST_MODE["matterport"]
+    config_class = Config
 
     @property
     def layer_presets(self) -> dict:
@@ -24,17 +24,16 @@ class MatterportFamily(ModelFamily):
         return True
 
     def config_for_file(self, path, config_class=None, **overrides):
-        from mrcnn_tf.config import Config
         from mrcnn_tf.weights.info import config_from_weights
 
-        return config_from_weights(path, config_class=config_class or Config, **overrides)
+        return config_from_weights(path, config_class=config_class or self.config_class, **overrides)
 
     def build(self, config, mode: str):
         if mode == "inference":
-            from mrcnn_tf.modeling.mask_rcnn import build_inference_model
+            from mrcnn_tf.modeling.matterport_rcnn import build_inference_model
 
             return build_inference_model(config)
-        from mrcnn_tf.modeling.training_model import build_training_model
+        from mrcnn_tf.modeling.matterport_training import build_training_model
 
         return build_training_model(config)
 
@@ -47,6 +46,11 @@ class MatterportFamily(ModelFamily):
         from mrcnn_tf.inference.transforms import MatterportTransform
 
         return MatterportTransform(config)
+
+    def serving(self, config):
+        from mrcnn_tf.inference.matterport_graph import MatterportGraph
+
+        return MatterportGraph(config)
 
     def boxes_from_serving(self, boxes, image_shape) -> tuple:
         from mrcnn_tf.ops.boxes import denorm_boxes
@@ -61,7 +65,7 @@ class MatterportFamily(ModelFamily):
         return paste_masks(masks, paste_boxes, image_shape, threshold=threshold)
 
     def training_inputs(self, config) -> FamilyInputs:
-        from mrcnn_tf.modeling.training_model import gt_mask_shape
+        from mrcnn_tf.modeling.training_inputs import gt_mask_shape
         from mrcnn_tf.ops.anchors import anchors_for_image_shape
         from mrcnn_tf.training.image_gt import load_image_gt
 

@@ -2,7 +2,7 @@
 normalization, its training inputs and losses; v1's FrozenBatchNorm never trains."""
 from __future__ import annotations
 
-from mrcnn_tf.config import FAST_MODE
+from mrcnn_tf.config import TorchvisionConfig
 from mrcnn_tf.families.base import FamilyInputs, ModelFamily
 
 
@@ -11,7 +11,7 @@ class TorchvisionFamily(ModelFamily):
 
     name = "torchvision"
     architectures = ("torchvision_v1", "torchvision_v2")
-    fast_mode = FAST_MODE["torchvision"]
+    config_class = TorchvisionConfig
     cli_keeps_own_sizes = True  # torchvision's 800 / 1333 unless the user asks for others
     # v1's FrozenBatchNorm2d: the backbone's norm layers never train
     frozen_by_architecture = {
@@ -34,12 +34,11 @@ class TorchvisionFamily(ModelFamily):
                 or torchvision_loader.checkpoint_fields(path) is not None)
 
     def config_for_file(self, path, config_class=None, **overrides):
-        from mrcnn_tf.config import TorchvisionConfig
         from mrcnn_tf.weights import torchvision_loader
 
         checkpoint = torchvision_loader.checkpoint_fields(path)
         if checkpoint is not None:  # written by this family's training
-            return (config_class or TorchvisionConfig)(**{**checkpoint, **overrides})
+            return (config_class or self.config_class)(**{**checkpoint, **overrides})
         from mrcnn_tf.weights.state_dict import read_state_dict
 
         return torchvision_loader.config_for_state_dict(read_state_dict(path), config_class,
@@ -67,8 +66,13 @@ class TorchvisionFamily(ModelFamily):
 
         return TorchvisionTransform(config)
 
+    def serving(self, config):
+        from mrcnn_tf.inference.torchvision_graph import TorchvisionGraph
+
+        return TorchvisionGraph(config)
+
     def boxes_from_serving(self, boxes, image_shape) -> tuple:
-        """Inverts export.torchvision_serving's normalization; detect() keeps every box and
+        """Inverts inference.torchvision_graph's normalization; detect() keeps every box and
         pastes from the unrounded ones."""
         import numpy as np
 
@@ -84,7 +88,7 @@ class TorchvisionFamily(ModelFamily):
 
     def training_inputs(self, config) -> FamilyInputs:
         from mrcnn_tf.modeling.torchvision_training import training_image_shape
-        from mrcnn_tf.modeling.training_model import gt_mask_shape
+        from mrcnn_tf.modeling.training_inputs import gt_mask_shape
         from mrcnn_tf.training.torchvision_inputs import (load_image_gt_torchvision,
                                                           training_anchors)
 

@@ -14,7 +14,7 @@ from mrcnn_tf.inference.images import as_image_list, normalize_image
 from mrcnn_tf.inference.transforms import output_positions
 
 class Detector:
-    """Runs an inference model (modeling.mask_rcnn or modeling.torchvision_rcnn) on numpy
+    """Runs an inference model (modeling.matterport_rcnn or modeling.torchvision_rcnn) on numpy
     images; transform: its family's (families.ModelFamily.transform, inference.transforms)."""
 
     def __init__(self, keras_model, config, transform):

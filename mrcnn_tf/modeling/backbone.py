@@ -10,7 +10,7 @@ ResNet layers and select none of a callable's.
 """
 from __future__ import annotations
 
-from mrcnn_tf.modeling.resnet import resnet_features
+from mrcnn_tf.modeling.matterport_resnet import resnet_features
 
 
 def backbone_features(image, backbone, *, train_bn=False, fold_bn=False):

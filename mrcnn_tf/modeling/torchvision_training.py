@@ -9,7 +9,7 @@ TRAIN_ROIS_PER_IMAGE, C = NUM_CLASSES, M x M = MASK_SHAPE (28 x 28).
 Boxes are (y1, x1, y2, x2) pixels of the padded molded image; deltas torchvision's
 (dx, dy, dw, dh) times the BoxCoder weights.
 
-Inputs (the names of modeling.training_model's): ``input_image`` float32 [B, S, S, 3]
+Inputs (the names of modeling.matterport_training's): ``input_image`` float32 [B, S, S, 3]
 normalized ((pixel - MEAN_PIXEL) / PIXEL_STD, zero padding bottom/right), ``input_image_meta``
 [B, META] (window (0, 0, h, w) = resized size), ``input_anchors`` [B, A, 4] pixels
 (ops.torchvision_anchors), ``input_gt_class_ids`` int32 [B, G], ``input_gt_boxes`` float32
@@ -29,7 +29,7 @@ from mrcnn_tf.layers import TorchvisionRoIAlign
 from mrcnn_tf.layers.torchvision_targets import TorchvisionDetectionTargets
 from mrcnn_tf.modeling.torchvision_heads import box_head, mask_head
 from mrcnn_tf.modeling.torchvision_rcnn import VERSIONS, region_proposals_torchvision
-from mrcnn_tf.modeling.training_model import training_inputs
+from mrcnn_tf.modeling.training_inputs import training_inputs
 
 SIZE_DIVISIBLE = 32
 

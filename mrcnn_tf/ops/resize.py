@@ -1,7 +1,7 @@
 """Resizing, padding and mean subtraction of images as matterport does them: the one
 description of "molding" shared by inference (inference.preprocessing), training inputs
 (training.image_gt), Beam's batching by shape and the export's in-graph molding
-(export.molding, with ops.resize_graph).
+(inference.matterport_graph, with ops.resize_graph).
 
 ``config.RESIZE_RULES`` says what each IMAGE_RESIZE_MODE does and ``ResizeSpec.layout`` computes
 the scale, the resized size and the padding of an image of any size, with numpy or with

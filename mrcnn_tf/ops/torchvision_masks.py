@@ -14,14 +14,24 @@ from mrcnn_tf.ops.torchvision_resize import resize_bilinear
 PADDING = 1
 
 
-def expand_boxes(boxes, scale) -> np.ndarray:
-    """Boxes [N, 4] (y1, x1, y2, x2) scaled by ``scale`` about their centres (float32)."""
-    boxes = np.asarray(boxes, np.float32)
-    half_h = (boxes[:, 2] - boxes[:, 0]) * np.float32(0.5) * np.float32(scale)
-    half_w = (boxes[:, 3] - boxes[:, 1]) * np.float32(0.5) * np.float32(scale)
-    ctr_y = (boxes[:, 2] + boxes[:, 0]) * np.float32(0.5)
-    ctr_x = (boxes[:, 3] + boxes[:, 1]) * np.float32(0.5)
-    return np.stack([ctr_y - half_h, ctr_x - half_w, ctr_y + half_h, ctr_x + half_w], axis=1)
+def expand_boxes(boxes, scale, xp=np):
+    """Boxes [N, 4] (y1, x1, y2, x2) scaled by ``scale`` about their centres (float32); one
+    description for numpy and the graph (xp=ops.xp_graph)."""
+    boxes = xp.asarray(boxes, dtype=np.float32)
+    half, scale = xp.asarray(0.5, dtype=np.float32), xp.asarray(scale, dtype=np.float32)
+    half_h = (boxes[:, 2] - boxes[:, 0]) * half * scale
+    half_w = (boxes[:, 3] - boxes[:, 1]) * half * scale
+    ctr_y = (boxes[:, 2] + boxes[:, 0]) * half
+    ctr_x = (boxes[:, 3] + boxes[:, 1]) * half
+    return xp.stack([ctr_y - half_h, ctr_x - half_w, ctr_y + half_h, ctr_x + half_w], axis=1)
+
+
+def paste_box(box, side, xp=np):
+    """Where a side x side mask of box (float32 [4] y1, x1, y2, x2) goes once zero padded by
+    PADDING: the box widened by (side + 2 PADDING) / side, float32 [4]; its whole pixels
+    (y1, x1, y2, x2, both corners inclusive) are these truncated toward zero."""
+    scale = (side + 2.0 * PADDING) / side
+    return expand_boxes(xp.reshape(box, (1, 4)), scale, xp)[0]
 
 
 def paste_mask(mask, box, height, width) -> np.ndarray:
@@ -52,6 +62,7 @@ def paste_masks_torchvision(masks, boxes, image_shape, threshold=0.5) -> np.ndar
         return np.zeros((height, width, 0), bool)
     side = masks.shape[-1]
     padded = np.pad(masks, [(0, 0), (PADDING, PADDING), (PADDING, PADDING)])
-    int_boxes = np.trunc(expand_boxes(boxes, (side + 2.0 * PADDING) / side)).astype(np.int64)
-    pasted = [paste_mask(m, b, height, width) > threshold for m, b in zip(padded, int_boxes)]
+    pasted = [paste_mask(m, np.trunc(paste_box(b, side)).astype(np.int64), height,
+                         width) > threshold
+              for m, b in zip(padded, np.asarray(boxes, np.float32))]
     return np.stack(pasted, axis=-1)

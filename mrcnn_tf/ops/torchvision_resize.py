@@ -7,17 +7,24 @@ pixels around it (the upper one clamped to the last); that is separable, so a re
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 
+def resize_geometry(height, width, min_size, max_size, xp=np) -> tuple:
+    """(new_height, new_width, scale) torchvision gives an image, one description for numpy
+    and the graph: scale = min(min_size / short side, max_size / long side), sides
+    floor(side * scale) (F.interpolate with scale_factor and recompute_scale_factor=True).
+    height, width: float64 (numpy, or tensors with xp=ops.xp_graph)."""
+    scale = xp.minimum(min_size / xp.minimum(height, width), max_size / xp.maximum(height, width))
+    return xp.floor(height * scale), xp.floor(width * scale), scale
+
+
 def resized_shape(height, width, *, min_size=800, max_size=1333) -> tuple:
-    """(new_height, new_width, scale) torchvision gives an image: scale = min(min_size / short
-    side, max_size / long side) in float64, sides floor(side * scale) (F.interpolate with
-    scale_factor and recompute_scale_factor=True)."""
-    scale = min(float(min_size) / min(height, width), float(max_size) / max(height, width))
-    return math.floor(float(height) * scale), math.floor(float(width) * scale), scale
+    """resize_geometry in float64 for whole-pixel sides: (new_height, new_width, scale) as
+    (int, int, float)."""
+    new_h, new_w, scale = resize_geometry(np.float64(height), np.float64(width),
+                                          float(min_size), float(max_size))
+    return int(new_h), int(new_w), float(scale)
 
 
 def bilinear_matrix(in_size: int, out_size: int) -> np.ndarray:

@@ -7,5 +7,5 @@ torchvision_losses; the rest is shared.
 Used through ``MaskRCNN(mode="training", ...).train(...)``; the modules are importable on their
 own. The detection-target ops and their layer live lower down (ops.detection_targets,
 ops.gt_matching, layers.detection_target_layer), so the training model builder
-(modeling.training_model) never imports this package.
+(modeling.matterport_training) never imports this package.
 """

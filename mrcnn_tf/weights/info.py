@@ -43,31 +43,27 @@ class WeightsInfo:
     weighted_layer_count: int  # of those, layers holding weights
     tensor_count: int
     parameter_count: int
-    family: str = "matterport"  # or "torchvision"
+    family: str = "matterport"  # the family's name (families.ModelFamily.inspect sets it)
     version: str | None = None  # torchvision: "v1" or "v2" (None: not a Mask R-CNN's keys)
+    kind: str = "matterport (Keras HDF5)"  # what the file is, in words
+    block_name: str = "res4"  # the ResNet stage res4_blocks counts
+    layer_word: str = "layers"  # what layer_count counts
 
     def describe(self) -> str:
         """Human-readable lines for ``mrcnn-tf weights info``."""
-        torchvision = self.family == "torchvision"
-        backbone = self.backbone or (f"unknown ({self.res4_blocks} "
-                                     f"{'layer3' if torchvision else 'res4'} blocks)")
+        backbone = self.backbone or f"unknown ({self.res4_blocks} {self.block_name} blocks)"
         classes = (f"{self.num_classes} (NUM_CLASSES, background included)"
                    if self.num_classes else "unknown (no class-score layer)")
-        if torchvision:
-            model = {"v1": "maskrcnn_resnet50_fpn", "v2": "maskrcnn_resnet50_fpn_v2"}
-            family = (f"torchvision {self.version} ({model[self.version]}), state dict"
-                      if self.version else "torchvision-style state dict (not Mask R-CNN's keys)")
-        else:
-            family = "matterport (Keras HDF5)"
+        weighted = ("" if self.weighted_layer_count == self.layer_count
+                    else f" ({self.weighted_layer_count} with weights)")
         return "\n".join([
             f"file        {self.path}",
             f"size        {self.size_bytes:,} bytes ({self.size_bytes / 2**20:.1f} MiB)",
-            f"family      {family}",
+            f"family      {self.kind}",
             f"backbone    {backbone}",
             f"classes     {classes}",
-            (f"layers      {self.layer_count} modules, " if torchvision else
-             f"layers      {self.layer_count} ({self.weighted_layer_count} with weights), ")
-            + f"{self.tensor_count} tensors, {self.parameter_count:,} parameters"])
+            f"layers      {self.layer_count} {self.layer_word}{weighted}, "
+            f"{self.tensor_count} tensors, {self.parameter_count:,} parameters"])
 
 
 def inspect_weights(path) -> WeightsInfo:
@@ -113,11 +109,15 @@ def inspect_state_dict(path) -> WeightsInfo:
     modules = {key.rsplit(".", 1)[0] for key in tensors}
     parameters = sum(int(v.size) for v in tensors.values()
                      if not np.issubdtype(v.dtype, np.integer))
+    model = {"v1": "maskrcnn_resnet50_fpn", "v2": "maskrcnn_resnet50_fpn_v2"}
+    kind = (f"torchvision {version} ({model[version]}), state dict" if version
+            else "torchvision-style state dict (not Mask R-CNN's keys)")
     return WeightsInfo(path=path, size_bytes=os.path.getsize(path), backbone=backbone,
                        res4_blocks=blocks, num_classes=torchvision_num_classes(tensors),
                        layer_count=len(modules), weighted_layer_count=len(modules),
                        tensor_count=len(tensors), parameter_count=parameters,
-                       family="torchvision", version=version)
+                       family="torchvision", version=version, kind=kind,
+                       block_name="layer3", layer_word="modules")
 
 
 def _declared(config_class, field) -> bool:

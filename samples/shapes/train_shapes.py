@@ -19,7 +19,7 @@ passed as Config.BACKBONE), a 64-channel FPN, a 256-wide box head, 14x14 masks,
 About 0.5-0.8 s a step on a 2-core CPU. Measured on a 2-core AMD EPYC: see docs/training.md.
 --backbone resnet50 is the same recipe on matterport's ResNet with BatchNorm
 trained (TRAIN_BN, 4 images a step), its blocks starting as identities (the last BatchNorm
-of each residual branch at gamma 0: modeling.resnet.zero_init_residual_branches) and
+of each residual branch at gamma 0: modeling.matterport_resnet.zero_init_residual_branches) and
 matterport's 256-channel FPN: weights whose convolutions are the ones the bfloat16 fast mode
 runs (scripts/check_precision.py checks it on them). About 1-2 s a step (see docs/training.md).
 
@@ -41,7 +41,7 @@ import mrcnn_tf
 from mrcnn_tf.data import ShapesDataset
 from mrcnn_tf.evaluation import coco as coco_eval
 from mrcnn_tf.evaluation.metrics import compute_ap
-from mrcnn_tf.modeling.resnet import zero_init_residual_branches
+from mrcnn_tf.modeling.matterport_resnet import zero_init_residual_branches
 from mrcnn_tf.training.augmentation import HorizontalFlip, Sequential, VerticalFlip
 from mrcnn_tf.training.layer_selection import layer_names
 from mrcnn_tf.ops.boxes import extract_bboxes

@@ -134,7 +134,7 @@ def test_every_model_command_takes_fast(command):
 
 
 def test_fast_builds_the_fast_model_and_it_detects(r50_weights):
-    """--fast on matterport weights: the fields of FAST_MODE in a real model (bfloat16 where
+    """--fast on matterport weights: the fields of Config.fast_mode in a real model (bfloat16 where
     this CPU has it natively, heads included; fit64; OpenCV resize; BatchNorm folded), whose
     results keep the input's size. torchvision weights get the precision only."""
     import numpy as np

@@ -2,7 +2,9 @@
 registered from outside the package taking its place beside the built-in ones."""
 from __future__ import annotations
 
+import re
 import types
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +12,8 @@ import mrcnn_tf
 from mrcnn_tf.families import ModelFamily, registry
 from mrcnn_tf.families.matterport import MATTERPORT
 from mrcnn_tf.families.torchvision import TORCHVISION
+
+PACKAGE = Path(mrcnn_tf.__file__).resolve().parent
 
 
 class ToyFamily(ModelFamily):
@@ -65,3 +69,34 @@ def test_a_family_registered_from_outside(fresh_registry, tmp_path):
 def test_an_unknown_architecture_is_named():
     with pytest.raises(ValueError, match="'mystery'.*known: matterport, torchvision_v1"):
         registry.family_for(types.SimpleNamespace(ARCHITECTURE="mystery"))
+
+
+FAMILY_BRANCH = re.compile(r"ARCHITECTURE\s*[!=]=|family\s*[!=]=|\.family\.name\s*[!=]=|"
+                           r"family_name\s*[!=]=|[!=]=\s*[\"'](matterport|torchvision)[\"']|"
+                           r"[\"'](matterport|torchvision)[\"']\s*[!=]=")
+
+
+def family_branches(root=PACKAGE) -> list:
+    """file:line of code outside families/ that compares with a family or architecture."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        if path.relative_to(root).parts[0] == "families":
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if FAMILY_BRANCH.search(line.split("#")[0]):
+                found.append(f"{path.relative_to(root)}:{number}")
+    return found
+
+
+def test_no_code_outside_families_branches_on_a_family():
+    assert family_branches() == [], "ask the family (families.family_for) instead"
+
+
+def test_the_branch_check_sees_a_planted_branch(tmp_path):
+    (tmp_path / "families").mkdir()
+    (tmp_path / "families" / "ok.py").write_text('if config.ARCHITECTURE == "x":\n    pass\n')
+    (tmp_path / "cli").mkdir()
+    (tmp_path / "cli" / "planted.py").write_text(
+        'a = 1\nif model.config.ARCHITECTURE == "matterport":\n    pass\n'
+        'if info.family != "torchvision":\n    pass\n')
+    assert family_branches(tmp_path) == ["cli/planted.py:2", "cli/planted.py:4"]

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import mrcnn_tf
-from mrcnn_tf.modeling.mask_rcnn import build_inference_model
-from mrcnn_tf.modeling.training_model import build_training_model
+from mrcnn_tf.modeling.matterport_rcnn import build_inference_model
+from mrcnn_tf.modeling.matterport_training import build_training_model
 from tests.helpers import tiny_backbone
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 import mrcnn_tf
-from mrcnn_tf.modeling.mask_rcnn import build_inference_model
+from mrcnn_tf.modeling.matterport_rcnn import build_inference_model
 from tests.helpers import PARITY_DIR
 
 

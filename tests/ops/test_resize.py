@@ -114,8 +114,10 @@ def test_resize_image_follows_the_layout():
 
 
 def test_every_config_resize_mode_has_a_rule():
-    assert set(mrcnn_tf.config.RESIZE_MODES) == set(mrcnn_tf.config.RESIZE_RULES) | {
-        "torchvision"}
+    for mode in mrcnn_tf.config.RESIZE_RULES:
+        assert mrcnn_tf.ops.resize.ResizeSpec(mode).rule is mrcnn_tf.config.RESIZE_RULES[mode]
+    with pytest.raises(ValueError, match="IMAGE_RESIZE_MODE.*square, pad64, fit64, none, crop"):
+        mrcnn_tf.Config(NUM_CLASSES=2, IMAGE_RESIZE_MODE="wide")
     with pytest.raises(ValueError, match="resize mode 'wide'.*square"):
         mrcnn_tf.ops.resize.ResizeSpec("wide")
     with pytest.raises(ValueError, match="'crop' is for training"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 import mrcnn_tf
-from mrcnn_tf.modeling.training_model import build_training_model
+from mrcnn_tf.modeling.matterport_training import build_training_model
 from mrcnn_tf.training.layer_selection import layer_names, set_trainable
 
 

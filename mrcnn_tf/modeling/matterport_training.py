@@ -21,29 +21,9 @@ from __future__ import annotations
 import keras
 
 from mrcnn_tf.layers.detection_target_layer import DetectionTargetLayer
-from mrcnn_tf.modeling.heads import classifier_head, mask_head
-from mrcnn_tf.modeling.region_proposals import region_proposals
-
-
-def gt_mask_shape(config, image_shape=None) -> tuple:
-    """(h, w) of the gt masks a training model takes: MINI_MASK_SHAPE with mini masks, else
-    the molded image's (image_shape, default config.IMAGE_SHAPE)."""
-    if config.USE_MINI_MASK:
-        return tuple(config.MINI_MASK_SHAPE)
-    return tuple(image_shape if image_shape is not None else config.IMAGE_SHAPE)[:2]
-
-
-def training_inputs(config, image_shape) -> list:
-    """The six inputs of either family's training model (module docstring), for molded
-    images of image_shape (H, W, 3): [image, image_meta, anchors, gt_class_ids, gt_boxes,
-    gt_masks]."""
-    return [keras.Input(shape=tuple(image_shape), name="input_image"),
-            keras.Input(shape=(config.IMAGE_META_SIZE,), name="input_image_meta"),
-            keras.Input(shape=(None, 4), name="input_anchors"),
-            keras.Input(shape=(None,), dtype="int32", name="input_gt_class_ids"),
-            keras.Input(shape=(None, 4), name="input_gt_boxes"),
-            keras.Input(shape=gt_mask_shape(config, image_shape) + (None,), dtype="uint8",
-                        name="input_gt_masks")]
+from mrcnn_tf.modeling.matterport_heads import classifier_head, mask_head
+from mrcnn_tf.modeling.matterport_proposals import region_proposals
+from mrcnn_tf.modeling.training_inputs import training_inputs
 
 
 def build_training_model(config) -> keras.Model:

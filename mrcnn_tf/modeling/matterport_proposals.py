@@ -8,9 +8,9 @@ import dataclasses
 
 from mrcnn_tf.layers import ProposalLayer
 from mrcnn_tf.modeling.backbone import backbone_features
-from mrcnn_tf.modeling.fpn import feature_pyramid
+from mrcnn_tf.modeling.matterport_fpn import feature_pyramid
 from mrcnn_tf.modeling.precision import dtype_policy
-from mrcnn_tf.modeling.rpn import build_rpn_model, rpn_outputs
+from mrcnn_tf.modeling.matterport_rpn import build_rpn_model, rpn_outputs
 
 
 @dataclasses.dataclass

@@ -1,11 +1,11 @@
-"""modeling.resnet: zero_init_residual_branches makes every bottleneck block an identity."""
+"""modeling.matterport_resnet: zero_init_residual_branches makes every bottleneck block an identity."""
 from __future__ import annotations
 
 import keras
 import numpy as np
 import pytest
 
-from mrcnn_tf.modeling.resnet import STAGE4_BLOCKS, resnet_features, zero_init_residual_branches
+from mrcnn_tf.modeling.matterport_resnet import STAGE4_BLOCKS, resnet_features, zero_init_residual_branches
 
 
 def _resnet(architecture):

@@ -10,7 +10,7 @@ from keras import layers
 
 from mrcnn_tf.layers import MergeRoiAxis, PyramidROIAlign, SplitRoiAxis, WindowConv2D
 from mrcnn_tf.modeling.precision import dtype_policy
-from mrcnn_tf.modeling.resnet import batch_norm
+from mrcnn_tf.modeling.matterport_resnet import batch_norm
 
 
 def _conv_bn_relu(x, filters, kernel, name, bn_name, train_bn, fold_bn, padding="valid",

@@ -14,8 +14,8 @@ from __future__ import annotations
 import keras
 
 from mrcnn_tf.layers import DetectionLayer
-from mrcnn_tf.modeling.heads import classifier_head, mask_head
-from mrcnn_tf.modeling.region_proposals import region_proposals
+from mrcnn_tf.modeling.matterport_heads import classifier_head, mask_head
+from mrcnn_tf.modeling.matterport_proposals import region_proposals
 
 
 def build_inference_model(config) -> keras.Model:
