@@ -2,19 +2,18 @@
 
 The graph is the family's Keras inference model cloned with the layers of
 ``layers.portable_layers`` in place of the proposal, ROIAlign, detection and ROI-axis layers
-(the other layers are shared, so are their weights), traced for batch 1 at one fixed molded
-size with the anchors as a constant:
+(the other layers are shared, so are their weights), traced for batch 1: at one fixed molded
+size with the anchors as a constant for a family whose images all mold to one shape
+(matterport's square mode), else at any size with the anchors as an input (torchvision's:
+padding its image further would change the detections near the edges):
 
-inputs  ``image`` float32 [1, H, W, 3] (the family's molded image: transform.mold) and
-        ``image_meta`` float32 [1, META];
+inputs  ``image`` float32 [1, H, W, 3] (the family's molded image: transform.mold),
+        ``image_meta`` float32 [1, META] (and ``anchors`` float32 [1, A, 4]);
 outputs ``detections`` float32 [1, D, 6] (as the Keras model's detections: y1, x1, y2, x2,
         class id, score; zero padded, class 0 marks padding) and ``masks`` float32
         [1, D, M, M] (each detection's mask probabilities for its own class).
 
 Molding and unmolding stay outside, in numpy, the family's transform (runtime.PortableModel).
-The fixed size: the matterport family's square size, or for torchvision the largest padded
-size (IMAGE_MAX_DIM rounded up to 32, both sides): a smaller molded image is zero padded at the
-bottom and right to it.
 
 Beside the model file, in its folder: ``mrcnn_config.json`` (the Config), ``class_names.txt``
 and ``portable.json`` (format, file, input size, mask layout). A folder is written whole or
@@ -60,9 +59,19 @@ def portable_keras_model(keras_model):
     return keras.models.clone_model(keras_model, clone_function=portable_layer)
 
 
+def takes_any_size(config) -> bool:
+    """True for a family whose images mold to sizes of their own (torchvision's): its graph
+    takes the molded image at its own size and the anchors as an input, since padding it
+    further would change the detections near the bottom and right edges."""
+    return family_for(config).transform(config).fixed_shape is None
+
+
 def portable_function(model, molded_shape=None):
-    """The tf.function, with its input signature, (image [1, H, W, 3], image_meta [1, META]) -> {"detections",
-    "masks"} for a MaskRCNN (inference), at molded_shape (default fixed_molded_shape)."""
+    """The tf.function, with its input signature, (image [1, H, W, C], image_meta [1, META]
+    [, anchors [1, A, 4] when takes_any_size]) -> {"detections", "masks"} for a MaskRCNN
+    (inference). A family with a fixed molded shape (matterport's) has H, W fixed
+    (molded_shape, default fixed_molded_shape) and its anchors as a constant; torchvision's
+    takes any H, W (multiples of 32) and the anchors (its transform's) as an input."""
     import tensorflow as tf
 
     from mrcnn_tf.inference.transforms import output_positions
@@ -70,26 +79,36 @@ def portable_function(model, molded_shape=None):
 
     config = model.config
     transform = family_for(config).transform(config)
-    height, width = molded_shape or fixed_molded_shape(config)
-    anchors = np.asarray(transform.anchors((height, width)), np.float32)[None]
     portable = portable_keras_model(model.keras_model)
-    trackable = portable
     detections_at, masks_at = output_positions(portable, transform)
     channels = config.IMAGE_CHANNEL_COUNT
 
-    @tf.function(input_signature=[
-        tf.TensorSpec([1, height, width, channels], tf.float32, name="image"),
-        tf.TensorSpec([1, config.IMAGE_META_SIZE], tf.float32, name="image_meta")])
-    def serve(image, image_meta):
-        outputs = portable([image, image_meta, tf.constant(anchors)], training=False)
-        detections = tf.cast(outputs[detections_at], tf.float32)
-        masks = tf.cast(outputs[masks_at], tf.float32)
+    def outputs(image, image_meta, anchors):
+        values = portable([image, image_meta, anchors], training=False)
+        detections = tf.cast(values[detections_at], tf.float32)
+        masks = tf.cast(values[masks_at], tf.float32)
         if len(masks.shape) == 5:  # per-class masks (matterport): the detection's own class
             masks = select_class_masks(masks, detections)
         return {"detections": tf.identity(detections, name="detections"),
                 "masks": tf.identity(masks, name="masks")}
 
-    serve.trackable = trackable  # for the LiteRT converter (its variables)
+    meta_spec = tf.TensorSpec([1, config.IMAGE_META_SIZE], tf.float32, name="image_meta")
+    if takes_any_size(config):
+        @tf.function(input_signature=[
+            tf.TensorSpec([1, None, None, channels], tf.float32, name="image"), meta_spec,
+            tf.TensorSpec([1, None, 4], tf.float32, name="anchors")])
+        def serve(image, image_meta, anchors):
+            return outputs(image, image_meta, anchors)
+    else:
+        height, width = molded_shape or fixed_molded_shape(config)
+        anchors = np.asarray(transform.anchors((height, width)), np.float32)[None]
+
+        @tf.function(input_signature=[
+            tf.TensorSpec([1, height, width, channels], tf.float32, name="image"), meta_spec])
+        def serve(image, image_meta):
+            return outputs(image, image_meta, tf.constant(anchors))
+
+    serve.trackable = portable  # for the LiteRT converter (its variables)
     return serve
 
 
@@ -210,7 +229,10 @@ def export_portable(model, out_dir, fmt, *, class_names=None, overwrite=False) -
         family = family_for(config)
         transform = family.transform(config)
         meta = {"format": fmt, "model": MODEL_FILES[fmt], "family": family.name,
-                "input_shape": [1, shape[0], shape[1], config.IMAGE_CHANNEL_COUNT],
+                "input_shape": ([1, None, None, config.IMAGE_CHANNEL_COUNT]
+                                if takes_any_size(config)
+                                else [1, shape[0], shape[1], config.IMAGE_CHANNEL_COUNT]),
+                "anchors_input": takes_any_size(config),
                 "image_meta_size": config.IMAGE_META_SIZE,
                 "detections": "y1, x1, y2, x2, class_id, score as the family's Keras model",
                 "output_names": list(transform.output_names)}

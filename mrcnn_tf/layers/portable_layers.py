@@ -218,14 +218,18 @@ class PortableTorchvisionProposals(TorchvisionProposals):
         return [tf.stack(boxes), tf.stack(valid)]
 
     def _one_image(self, logits, deltas, anchors, image_hw):
-        """ops.torchvision_proposals.image_proposals with portable_nms (static level sizes)."""
+        """ops.torchvision_proposals.image_proposals with portable_nms (level sizes may be
+        unknown: the torchvision graph takes any molded size)."""
         kept_boxes, kept_scores = [], []
         offset = 0
         for level_logits, level_deltas in zip(logits, deltas):
-            count = int(level_logits.shape[0])
+            static = level_logits.shape[0]
+            count = int(static) if static is not None else tf.shape(level_logits)[0]
             level_anchors = anchors[offset:offset + count]
-            offset += count
-            top_logits, top = tf.math.top_k(level_logits, min(self.pre_nms_top_n, count))
+            offset = offset + count
+            k = (min(self.pre_nms_top_n, count) if isinstance(count, int)
+                 else tf.minimum(self.pre_nms_top_n, count))
+            top_logits, top = tf.math.top_k(level_logits, k)
             boxes = decode_boxes(tf.gather(level_deltas, top), tf.gather(level_anchors, top),
                                  self.delta_weights)
             boxes = clip_boxes(boxes, image_hw[0], image_hw[1])
@@ -233,8 +237,10 @@ class PortableTorchvisionProposals(TorchvisionProposals):
             keep = tf.reshape(tf.where(tf.logical_and(large_enough(boxes, self.min_size),
                                                       scores >= self.score_threshold)), [-1])
             boxes, scores = tf.gather(boxes, keep), tf.gather(scores, keep)
+            bound = min(self.pre_nms_top_n, count) if isinstance(count, int) \
+                else self.pre_nms_top_n
             selected = portable_nms(boxes, scores, self.post_nms_top_n, self.nms_threshold,
-                                    candidates=min(self.pre_nms_top_n, count))
+                                    candidates=bound)
             kept_boxes.append(tf.gather(boxes, selected))
             kept_scores.append(tf.gather(scores, selected))
         boxes = tf.concat(kept_boxes, axis=0)

@@ -1,6 +1,7 @@
-"""One session class per runtime: ``run(image, image_meta) -> (detections, masks)``.
+"""One session class per runtime: ``run(image, image_meta, anchors=None) -> (detections,
+masks)``.
 
-Inputs are told apart by rank (image 4-D, meta 2-D) and outputs by shape (detections
+Inputs are told apart by rank (image 4-D, anchors 3-D, meta 2-D) and outputs by shape (detections
 [1, D, 6], masks [1, D, M, M]), which every converter keeps whatever it names them.
 A runtime package that is not installed is an ImportError naming the extra that installs it;
 a file the runtime cannot read is a ValueError naming the file.
@@ -19,6 +20,10 @@ def _import(module: str, extra: str, path):
     except ImportError as error:
         raise ImportError(f"{path}: running this model needs {module} "
                           f"(pip install 'mrcnn-tf[{extra}]'): {error}") from None
+
+
+def _by_rank(image, image_meta, anchors):
+    return {4: image, 2: image_meta, 3: anchors}
 
 
 def _split_outputs(outputs):
@@ -47,13 +52,12 @@ class OnnxSession:
         except Exception as error:
             raise ValueError(f"{path}: not an ONNX model onnxruntime can load "
                              f"({str(error).splitlines()[0][:200]})") from None
-        inputs = self.session.get_inputs()
-        self.image_name = next(i.name for i in inputs if len(i.shape) == 4)
-        self.meta_name = next(i.name for i in inputs if len(i.shape) == 2)
+        self.names = {len(i.shape): i.name for i in self.session.get_inputs()}
 
-    def run(self, image, image_meta):
-        return _split_outputs(self.session.run(None, {self.image_name: image,
-                                                      self.meta_name: image_meta}))
+    def run(self, image, image_meta, anchors=None):
+        feed = _by_rank(image, image_meta, anchors)
+        return _split_outputs(self.session.run(
+            None, {name: feed[rank] for rank, name in self.names.items()}))
 
 
 class OpenVinoSession:
@@ -76,9 +80,9 @@ class OpenVinoSession:
         self.request = self.compiled.create_infer_request()
         self.inputs = [(len(i.get_partial_shape()), i) for i in self.compiled.inputs]
 
-    def run(self, image, image_meta):
-        feed = {port: image if rank == 4 else image_meta for rank, port in self.inputs}
-        result = self.request.infer(feed)
+    def run(self, image, image_meta, anchors=None):
+        values = _by_rank(image, image_meta, anchors)
+        result = self.request.infer({port: values[rank] for rank, port in self.inputs})
         return _split_outputs([result[port] for port in self.compiled.outputs])
 
 
@@ -92,14 +96,21 @@ class LiteRtSession:
         except Exception as error:
             raise ValueError(f"{path}: not a LiteRT (.tflite) model LiteRT can load "
                              f"({str(error).splitlines()[0][:200]})") from None
-        details = self.interpreter.get_input_details()
-        self.image_index = next(d["index"] for d in details if len(d["shape"]) == 4)
-        self.meta_index = next(d["index"] for d in details if len(d["shape"]) == 2)
+        self.inputs = {len(d["shape"]): d["index"]
+                       for d in self.interpreter.get_input_details()}
         self.output_indices = [d["index"] for d in self.interpreter.get_output_details()]
+        self.shapes = {}
 
-    def run(self, image, image_meta):
-        self.interpreter.set_tensor(self.image_index, image)
-        self.interpreter.set_tensor(self.meta_index, image_meta)
+    def run(self, image, image_meta, anchors=None):
+        values = _by_rank(image, image_meta, anchors)
+        shapes = {rank: values[rank].shape for rank in self.inputs}
+        if shapes != self.shapes:  # a model of any size: fit the inputs to these
+            for rank, index in self.inputs.items():
+                self.interpreter.resize_tensor_input(index, list(shapes[rank]))
+            self.interpreter.allocate_tensors()
+            self.shapes = shapes
+        for rank, index in self.inputs.items():
+            self.interpreter.set_tensor(index, values[rank])
         self.interpreter.invoke()
         return _split_outputs([self.interpreter.get_tensor(i) for i in self.output_indices])
 

@@ -92,9 +92,12 @@ class PortableModel:
         self.class_names = _read_class_names(folder, self.config.NUM_CLASSES)
         meta_path = os.path.join(folder, META_FILE)
         self.input_shape = None
+        self.anchors_input = False
         if os.path.isfile(meta_path):
             with open(meta_path, encoding="utf8") as f:
-                self.input_shape = tuple(json.load(f)["input_shape"])
+                meta = json.load(f)
+            self.input_shape = tuple(meta["input_shape"])
+            self.anchors_input = bool(meta.get("anchors_input", False))
         self.transform = family_for(self.config).transform(self.config)
         options = {"threads": threads}
         if precision and self.kind == "openvino":
@@ -115,14 +118,17 @@ class PortableModel:
     def _detect_one(self, image, index, masks):
         molded, meta, info = self.transform.mold(image)
         self.transform.check_molded_shape(molded.shape[1:3], index)
-        height, width = self.input_shape[1:3]
-        if molded.shape[1] > height or molded.shape[2] > width:
-            raise ValueError(f"image[{index}]: molds to {molded.shape[1]}x{molded.shape[2]}, "
-                             f"larger than the exported model's {height}x{width}")
-        padded = np.zeros((1, height, width, molded.shape[3]), np.float32)
-        padded[:, :molded.shape[1], :molded.shape[2]] = molded
-        detections, mask_probs = self._session.run(padded,
-                                                   np.asarray(meta, np.float32))
+        molded = np.asarray(molded, np.float32)
+        meta = np.asarray(meta, np.float32)
+        anchors = None
+        if self.anchors_input:  # a graph of any size: the image as molded, its anchors
+            anchors = np.asarray(self.transform.anchors(molded.shape[1:3]), np.float32)[None]
+        else:
+            height, width = self.input_shape[1:3]
+            if molded.shape[1:3] != (height, width):
+                raise ValueError(f"image[{index}]: molds to {molded.shape[1]}x"
+                                 f"{molded.shape[2]}, not the exported model's {height}x{width}")
+        detections, mask_probs = self._session.run(molded, meta, anchors)
         detections, mask_probs = detections[0], mask_probs[0]
         if self.transform.output_names[1] == "mrcnn_mask_rois":  # per-class masks expected
             mask_probs = np.broadcast_to(mask_probs[..., None], mask_probs.shape
