@@ -68,12 +68,15 @@ def main():
     parser.add_argument("--formats", nargs="+", default=["onnx", "openvino", "litert"])
     parser.add_argument("--repeats", type=int, default=3, help="passes over the images")
     parser.add_argument("--no-fast", action="store_true", help="skip TensorFlow --fast")
+    parser.add_argument("--exports", metavar="DIR",
+                        help="use DIR/onnx, DIR/openvino, DIR/litert exported before from the "
+                             "same weights and size instead of exporting again")
     args = parser.parse_args()
 
     import mrcnn_tf
     from mrcnn_tf import runtime
     from mrcnn_tf.evaluation.agreement import compare_detections
-    from mrcnn_tf.export.portable import export_portable
+    from mrcnn_tf.export.portable import export_portable, openvino_from_onnx
     from mrcnn_tf.families import family_for
 
     print(machine_description())
@@ -100,10 +103,17 @@ def main():
         rows.append(("TensorFlow --fast", median, verdict(results)))
         del fast
 
+    exported = {}
     for fmt in args.formats:
         start = time.perf_counter()
-        path = export_portable(model, work / fmt, fmt)
-        print(f"exported {fmt} in {time.perf_counter() - start:.0f} s")
+        if args.exports and (Path(args.exports) / fmt).is_dir():
+            path = Path(args.exports) / fmt
+        elif fmt == "openvino" and "onnx" in exported:
+            path = openvino_from_onnx(exported["onnx"], work / fmt)
+        else:
+            path = export_portable(model, work / fmt, fmt)
+        exported[fmt] = path
+        print(f"{fmt}: {path} ({time.perf_counter() - start:.0f} s)")
         variants = [("float32", None)]
         if fmt == "openvino" and cpu_has_bf16():
             variants.append(("bfloat16", "bf16"))
