@@ -548,6 +548,7 @@ def run_training(options: RunOptions, data: RunData, *, model_class, strategy=No
         "resumed_from": resumed_from,
     }
     if chief:
+        (out / "step_times.json").write_text(json.dumps([round(t, 5) for t in timer.times]))
         (out / "run.json").write_text(json.dumps(
             {"options": {k: v for k, v in dataclasses.asdict(options).items() if k != "config"},
              "config_fields": {k: str(v) for k, v in options.config.items()},

@@ -162,7 +162,9 @@ def test_an_existing_run_needs_resume(tmp_path, capsys):
     data = shapes_coco(tmp_path / "data", count=2)
     (tmp_path / "out" / "checkpoints").mkdir(parents=True)
     (tmp_path / "out" / "checkpoints" / "epoch_0001.h5").write_bytes(b"")
-    code, _, err = train(capsys, "--data", data, "--out", str(tmp_path / "out"))
+    code, _, err = train(capsys, "--data", data, "--out", str(tmp_path / "out"), "--epochs", "1",
+                         "--steps-per-epoch", "1", "--image-size", "64", "--quiet",
+                         "--config", tiny_config(tmp_path))
     assert code == 2 and "already holds a run: add --resume" in err
 
 
