@@ -503,13 +503,15 @@ def run_training(options: RunOptions, data: RunData, *, model_class, strategy=No
     timer = make_step_timer()
     drops = tuple(options.lr_drops) if options.lr_drops is not None else \
         default_lr_drops(options.epochs)
-    callbacks = [make_lr_schedule(lr, drops), make_keep_checkpoints(checkpoints_dir, options.keep, data.val is not None,
+    callbacks = [make_lr_schedule(lr, drops),
+                 make_keep_checkpoints(checkpoints_dir, options.keep, data.val is not None,
                                        chief),
                  keras.callbacks.BackupAndRestore(str(backup), save_freq="epoch",
                                                   delete_checkpoint=False),
                  timer]
     say(f"training {config.NAME}: {data.train.with_instances} images with annotations, "
-        f"{num_classes - 1} classes, {layers} layers, {optimizer} lr {lr:g} ({lr_note}), "
+        f"{num_classes - 1} classes, {layers} layers, {optimizer} lr {lr:g} ({lr_note}"
+        f"{'; a tenth from epoch ' + ', '.join(map(str, drops)) if drops else ''}), "
         f"batch {options.batch_size} x {replicas} replica(s) = {global_batch}, {steps} steps "
         f"an epoch, epochs {model.epoch + 1}-{options.epochs}"
         + (f"; resuming from {resumed_from}" if resumed_from else ""))
@@ -528,8 +530,12 @@ def run_training(options: RunOptions, data: RunData, *, model_class, strategy=No
     losses = {k: float(v[-1]) for k, v in history.history.items()} if history.history else {}
     evaluation = None
     if data.val is not None and chief:
-        evaluation = evaluate_run(model_class, config, str(final), data.val.dataset,
-                                  data.class_names)
+        try:
+            evaluation = evaluate_run(model_class, config, str(final), data.val.dataset,
+                                      data.class_names)
+        except Exception as err:  # noqa: BLE001 - the trained model is saved; say why, go on
+            say(f"evaluation on --val failed ({type(err).__name__}: {err}); the model is "
+                f"saved: mrcnn-tf evaluate --weights {final} ...")
     summary = {
         "data": summarize_split(data.train),
         "val": summarize_split(data.val) if data.val else None,
