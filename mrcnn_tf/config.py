@@ -355,8 +355,9 @@ class TorchvisionConfig(Config):
         """torchvision's own rules: its resize, ResNet-50, RGB, its normalization; no folded
         BatchNorm, no low-precision heads, no other resize library."""
         fail = self._fail
-        if self.IMAGE_RESIZE_MODE != "torchvision":
-            fail("IMAGE_RESIZE_MODE", "the torchvision architectures resize with 'torchvision'")
+        if self.IMAGE_RESIZE_MODE != TorchvisionConfig.IMAGE_RESIZE_MODE:
+            fail("IMAGE_RESIZE_MODE", "the torchvision architectures resize with "
+                 f"{TorchvisionConfig.IMAGE_RESIZE_MODE!r}")
         if self.BACKBONE != "resnet50":
             fail("BACKBONE", "the torchvision architectures are ResNet-50 ('resnet50')")
         if self.IMAGE_CHANNEL_COUNT != 3:

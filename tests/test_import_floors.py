@@ -37,7 +37,7 @@ FLOORS = {
     "inference": 4, "training": 4, "results": 4, "visualize": 4, "filtering": 4,
     "extract": 4, "data": 4, "evaluation": 4, "image_decode": 4,
     "model": 5, "families": 5,
-    "export": 6, "video": 6, "beam": 6, "serve": 6, "runtime": 6,
+    "export": 6, "video": 6, "beam": 6, "serve": 6, "runtime": 6, "training_job": 6,
     "cli": 7,
 }
 

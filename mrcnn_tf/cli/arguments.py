@@ -137,6 +137,10 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, weights_required: bo
                        help="the short side is scaled up to N pixels unless that breaks "
                             "--image-max-dim (IMAGE_MIN_DIM, a multiple of 64; default 800; "
                             "at most --image-max-dim)")
+    group.add_argument("--config", metavar="FILE",
+                       help="Config fields in a YAML or JSON file, as for 'mrcnn-tf train "
+                            "--config' (e.g. the BACKBONE 'file.py:function' a model was "
+                            "trained with); the options here override it")
     group.add_argument("--fast", action="store_true",
                        help="trade matterport's exact numbers for speed: bfloat16 on CPUs with "
                             "native bfloat16 (AMX/AVX512-BF16), float16 on a GPU, float32 "

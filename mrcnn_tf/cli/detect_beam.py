@@ -128,7 +128,8 @@ def make_job(args):
     classes = model_setup.choose_classes(local, command="detect-beam", quiet=False)
     return BeamDetectJob(
         input_pattern(args.input), args.out, weights=args.weights,
-        config=model_setup.config_overrides(args, classes.family), class_names=classes.names,
+        config={**model_setup.config_file_fields(args.config),
+                **model_setup.config_overrides(args, classes.family)}, class_names=classes.names,
         classes=classes.keep, min_score=args.min_score, draw=args.draw, extract=args.extract,
         batch_size=args.batch_size, num_shards=args.num_shards, share_model=args.share_model,
         max_pixels=args.max_pixels)

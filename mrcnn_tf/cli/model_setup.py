@@ -73,16 +73,22 @@ def resolve_weights(spec: str, *, quiet: bool) -> Path:
         raise SetupError(str(err)) from None
 
 
-def weights_info(path: Path):
+def weights_info(path: Path, *, backbone_given: bool = False):
+    """What the weights file holds (its family's inspect). backbone_given: the backbone comes
+    from --config (a file of a callable backbone does not name it). Raises SetupError."""
     from mrcnn_tf.families import family_for_file
 
     try:
         info = family_for_file(path).inspect(path)
     except (ValueError, OSError) as err:
         raise SetupError(str(err)) from None
-    if info.backbone is None or info.num_classes is None:
+    if info.num_classes is None:
         raise SetupError(f"{os.fspath(path)!r} does not look like Mask R-CNN weights "
                          f"(backbone {info.backbone}, NUM_CLASSES {info.num_classes})")
+    if info.backbone is None and not backbone_given:
+        raise SetupError(f"{os.fspath(path)!r}: the file does not name its backbone (trained "
+                         "with a backbone function?); give it with --config FILE (BACKBONE: "
+                         "file.py:function, as for mrcnn-tf train)")
     return info
 
 
@@ -110,7 +116,7 @@ def weights_classes(spec) -> WeightsClasses:
         known = " or ".join(repr(n) for n in PUBLISHED)
         raise SetupError(f"--weights {os.fspath(spec)!r}: no such file (give a path to an .h5 "
                          f"file, or {known} to download published weights)")
-    info = weights_info(path)
+    info = weights_info(path, backbone_given=True)  # only the classes are read here
     return WeightsClasses(info.num_classes, info.family, read_class_names(path))
 
 
@@ -203,15 +209,37 @@ def load_from_args(args, *, command: str, quiet: bool, num_classes: int | None =
     line on stderr unless quiet) with config_overrides(args) and the Config fields in config.
     num_classes: what the file must have (as choose_classes found). Raises SetupError."""
     path = resolve_weights(args.weights, quiet=quiet)
-    info = weights_info(path)
+    from_file = config_file_fields(getattr(args, "config", None))
+    info = weights_info(path, backbone_given="BACKBONE" in from_file)
     if num_classes is not None and info.num_classes != num_classes:
         raise SetupError(f"{os.fspath(path)!r} has NUM_CLASSES={info.num_classes}, "
                          f"expected {num_classes}")
     if not quiet:
-        print(f"mrcnn-tf {command}: weights {path} ({info.backbone}, {info.num_classes} "
+        backbone = info.backbone or getattr(from_file["BACKBONE"], "__name__", "?")
+        print(f"mrcnn-tf {command}: weights {path} ({backbone}, {info.num_classes} "
               "classes)", file=sys.stderr)
-    family = getattr(info, "family", "matterport")
-    return load_model(path, {**config_overrides(args, family), **config})
+    options = config_overrides(args, info.family)
+    options = {k: v for k, v in options.items()  # the file's sizes unless asked otherwise
+               if not (k in from_file and v == DEFAULT_DIMS.get(k))}
+    return load_model(path, {**from_file, **options, **config})
+
+
+def config_file_fields(path) -> dict:
+    """Config fields of a --config file (YAML or JSON; None: none), BACKBONE resolved
+    ("file.py:function" relative to the file's folder, or "module:function"), as
+    ``mrcnn-tf train --config`` reads them. Raises SetupError."""
+    if path is None:
+        return {}
+    from mrcnn_tf.training_job import load_config_file, resolve_backbone
+
+    try:
+        fields = load_config_file(path)
+        if "BACKBONE" in fields:
+            fields["BACKBONE"] = resolve_backbone(fields["BACKBONE"], Path(path).parent)
+    except (OSError, ValueError) as err:
+        raise SetupError(f"--config {path}: {err}" if str(path) not in str(err)
+                         else str(err)) from None
+    return fields
 
 
 def model_from_args(args, *, command: str, quiet: bool, **config) -> tuple:
@@ -229,7 +257,12 @@ def load_model(path: Path, overrides: dict):
     process, reused while the file and the overrides are unchanged)."""
     stat = path.stat()
     return _cached_model(str(path.resolve()), stat.st_mtime_ns, stat.st_size,
-                         tuple(sorted(overrides.items())))
+                         tuple(sorted((k, _hashable(v)) for k, v in overrides.items())))
+
+
+def _hashable(value):
+    """Lists (a --config file's) as tuples, so the overrides can key the model cache."""
+    return tuple(_hashable(v) for v in value) if isinstance(value, list) else value
 
 
 @functools.lru_cache(maxsize=1)
@@ -239,7 +272,7 @@ def _cached_model(path, mtime_ns, size, overrides):
     from mrcnn_tf.model import MaskRCNN
 
     try:
-        return MaskRCNN.from_weights(path, NAME="mrcnn_tf_cli", IMAGES_PER_GPU=1,
-                                     **dict(overrides))
+        return MaskRCNN.from_weights(path, **{"NAME": "mrcnn_tf_cli", **dict(overrides),
+                                              "IMAGES_PER_GPU": 1})
     except (ValueError, OSError) as err:
         raise SetupError(str(err)) from None

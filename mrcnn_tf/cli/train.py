@@ -104,7 +104,7 @@ def _fail(message) -> int:
 
 def run(args) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ notices
-    from mrcnn_tf.training.run import (DataError, RunOptions, has_run, load_config_file,
+    from mrcnn_tf.training_job import (DataError, RunOptions, has_run, load_config_file,
                                        load_run_data, plan_run)
 
     fields, config_dir = {}, None
@@ -169,7 +169,7 @@ def run(args) -> int:
         return 1
 
     from mrcnn_tf.model import MaskRCNN
-    from mrcnn_tf.training.run import run_training
+    from mrcnn_tf.training_job import run_training
 
     summary = run_training(options, data, model_class=MaskRCNN, strategy=strategy, plan=plan)
     from mrcnn_tf.training.strategy import is_chief

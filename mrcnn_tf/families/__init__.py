@@ -8,8 +8,8 @@ branching on ``Config.ARCHITECTURE``. Two families ship: matterport's (``matterp
 torchvision's v1 / v2 (``torchvision``); ``register`` adds another.
 """
 from mrcnn_tf.families.base import FamilyInputs, ModelFamily
-from mrcnn_tf.families.registry import (families, family_for, family_for_file, family_named,
-                                        register)
+from mrcnn_tf.families.registry import (families, family_for, family_for_architecture,
+                                        family_for_file, family_named, register)
 
-__all__ = ["FamilyInputs", "ModelFamily", "families", "family_for", "family_for_file",
-           "family_named", "register"]
+__all__ = ["FamilyInputs", "ModelFamily", "families", "family_for", "family_for_architecture",
+           "family_for_file", "family_named", "register"]

@@ -43,6 +43,12 @@ class ModelFamily:
         """True when config (a Config) is one of this family's."""
         return config.ARCHITECTURE in self.architectures
 
+    @property
+    def class_specific_layers(self) -> tuple:
+        """The layers whose shapes follow NUM_CLASSES (``exclude=`` them to fine-tune a file's
+        weights on other classes)."""
+        raise NotImplementedError
+
     def recognizes(self, path) -> bool:
         """True when the weights file at path is this family's own kind (read from the file)."""
         raise NotImplementedError

@@ -18,6 +18,12 @@ class MatterportFamily(ModelFamily):
 
         return LAYER_REGEX
 
+    @property
+    def class_specific_layers(self) -> tuple:
+        from mrcnn_tf.weights.hdf5 import CLASS_SPECIFIC_LAYERS
+
+        return tuple(CLASS_SPECIFIC_LAYERS)
+
     def recognizes(self, path) -> bool:
         """Always: the fallback for files no later family claims (its HDF5 reader then says
         what is wrong with a file that is not weights)."""

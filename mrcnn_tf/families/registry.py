@@ -26,11 +26,17 @@ def families() -> tuple:
 
 def family_for(config):
     """The family that owns config (a Config); ValueError naming the known architectures."""
+    return family_for_architecture(config.ARCHITECTURE)
+
+
+def family_for_architecture(architecture: str):
+    """The family whose architectures include architecture (a Config.ARCHITECTURE value);
+    ValueError naming the known ones."""
     for family in families():
-        if family.owns(config):
+        if architecture in family.architectures:
             return family
     known = ", ".join(a for f in _FAMILIES for a in f.architectures)
-    raise ValueError(f"Config.ARCHITECTURE={config.ARCHITECTURE!r}: no model family has it; "
+    raise ValueError(f"Config.ARCHITECTURE={architecture!r}: no model family has it; "
                      f"known: {known}")
 
 

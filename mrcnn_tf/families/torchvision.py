@@ -27,6 +27,28 @@ class TorchvisionFamily(ModelFamily):
         """Regex of the layers that never train for config's version (None: none)."""
         return self.frozen_by_architecture.get(config.ARCHITECTURE)
 
+    @property
+    def class_specific_layers(self) -> tuple:
+        from mrcnn_tf.weights.torchvision_loader import CLASS_SPECIFIC_LAYERS
+
+        return tuple(CLASS_SPECIFIC_LAYERS)
+
+    def inspect(self, path):
+        """A state dict as weights.info reads it; an HDF5 checkpoint of this family's training
+        with its version and class count from its layers (checkpoint_fields), ResNet-50."""
+        import dataclasses
+
+        from mrcnn_tf.weights import torchvision_loader
+
+        info = super().inspect(path)
+        fields = torchvision_loader.checkpoint_fields(path)
+        if fields is None:
+            return info
+        version = fields["ARCHITECTURE"].rsplit("_", 1)[-1]
+        return dataclasses.replace(info, backbone="resnet50", version=version,
+                                   num_classes=fields.get("NUM_CLASSES"),
+                                   kind=f"torchvision {version} checkpoint (Keras HDF5)")
+
     def recognizes(self, path) -> bool:
         from mrcnn_tf.weights import torchvision_loader
 

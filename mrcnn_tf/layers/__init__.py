@@ -6,6 +6,12 @@ registered under the package "mrcnn_tf")."""
 from mrcnn_tf.layers.batch_norm import FusedBatchNorm
 from mrcnn_tf.layers.detection_layer import DetectionLayer
 from mrcnn_tf.layers.detection_target_layer import DetectionTargetLayer
+from mrcnn_tf.layers.portable_layers import (PortableDetectionLayer, PortableMergeRoiAxis,
+                                             PortableProposalLayer, PortablePyramidROIAlign,
+                                             PortableSelectClassMask, PortableSplitRoiAxis,
+                                             PortableTorchvisionDetections,
+                                             PortableTorchvisionProposals,
+                                             PortableTorchvisionRoIAlign)
 from mrcnn_tf.layers.proposal_layer import ProposalLayer
 from mrcnn_tf.layers.roi_align_layer import PyramidROIAlign
 from mrcnn_tf.layers.roi_axis import MergeRoiAxis, SplitRoiAxis
@@ -17,7 +23,11 @@ from mrcnn_tf.layers.window_conv import WindowConv2D
 CUSTOM_OBJECTS = {cls.__name__: cls for cls in (
     FusedBatchNorm, DetectionLayer, DetectionTargetLayer, ProposalLayer, PyramidROIAlign,
     MergeRoiAxis, SplitRoiAxis, WindowConv2D, SelectClassMask, TorchvisionDetections,
-    TorchvisionProposals, TorchvisionRoIAlign, TorchvisionDetectionTargets)}
+    TorchvisionProposals, TorchvisionRoIAlign, TorchvisionDetectionTargets,
+    # the portable graph's (export.portable)
+    PortableProposalLayer, PortablePyramidROIAlign, PortableDetectionLayer,
+    PortableMergeRoiAxis, PortableSplitRoiAxis, PortableTorchvisionProposals,
+    PortableTorchvisionRoIAlign, PortableTorchvisionDetections, PortableSelectClassMask)}
 
 __all__ = ["CUSTOM_OBJECTS", "DetectionLayer", "DetectionTargetLayer", "FusedBatchNorm",
            "MergeRoiAxis", "ProposalLayer", "PyramidROIAlign", "SelectClassMask", "SplitRoiAxis",

@@ -172,7 +172,7 @@ def test_an_existing_run_needs_resume(tmp_path, capsys):
 
 def test_bad_entries_are_counted_with_their_first_names(tmp_path):
     from mrcnn_tf.cli.train import data_report
-    from mrcnn_tf.training.run import RunOptions, load_run_data
+    from mrcnn_tf.training_job import RunOptions, load_run_data
 
     data = shapes_coco(tmp_path / "data", count=4)
     spoil(tmp_path / "data")

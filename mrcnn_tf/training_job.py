@@ -179,7 +179,7 @@ def load_run_data(options: RunOptions) -> RunData:
 
 # ---------------------------------------------------------------- config and weights
 
-def _resolve_backbone(value, config_dir):
+def resolve_backbone(value, config_dir):
     """A BACKBONE given as "module:function" or "file.py:function" (relative to the config
     file's folder) -> the function; names and callables as they are."""
     if not isinstance(value, str) or ":" not in value:
@@ -230,17 +230,15 @@ def load_config_file(path) -> dict:
 @dataclasses.dataclass
 class StartWeights:
     path: Path | None        # None: from scratch
-    family: str              # "matterport" or "torchvision"
-    config_fields: dict      # BACKBONE / ARCHITECTURE the file needs
+    family: str              # the family's name (families.family_for_file)
+    config_fields: dict      # ARCHITECTURE / BACKBONE the file needs
     num_classes: int | None  # the file's class count (None: not known)
 
 
 def start_weights(weights) -> StartWeights:
-    """Where training starts. "none": from scratch; a preset: downloaded (weights.fetch); a
-    file: as it is. Raises ValueError (one line) for "imagenet" and unknown names,
-    FileNotFoundError, weights.fetch.DownloadError."""
-    from mrcnn_tf.weights.published import preset_named
-
+    """Where training starts. "none": from scratch (matterport's family); a preset:
+    downloaded (weights.fetch); a file: as it is. Raises ValueError (one line) for
+    "imagenet" and unknown names, FileNotFoundError, weights.fetch.DownloadError."""
     if weights == "none":
         return StartWeights(None, "matterport", {}, None)
     if weights == "imagenet":
@@ -250,36 +248,21 @@ def start_weights(weights) -> StartWeights:
                          f"({', '.join(PRESET_WEIGHTS)}) or none")
     from mrcnn_tf.weights.fetch import resolve_weights
 
-    preset = preset_named(weights)
-    path = resolve_weights(weights)
-    if preset is not None and preset.family == "torchvision":
-        return StartWeights(path, "torchvision",
-                            {"ARCHITECTURE": f"torchvision_{preset.version}"}, preset.num_classes)
-    if preset is not None:
-        return StartWeights(path, "matterport", {"BACKBONE": preset.backbone}, preset.num_classes)
-    return _file_weights(path)
+    return _file_weights(resolve_weights(weights))
 
 
 def _file_weights(path) -> StartWeights:
-    from mrcnn_tf.weights import torchvision_loader as tv
+    """The family of the weights file, the architecture (and named backbone) it needs, and
+    its class count, as its family reads them."""
+    from mrcnn_tf.families import family_for_file
 
-    if tv.is_state_dict_file(path):
-        from mrcnn_tf.weights.state_dict import (read_state_dict, torchvision_num_classes,
-                                                 torchvision_version)
-
-        tensors = read_state_dict(path)
-        return StartWeights(path, "torchvision", {
-            "ARCHITECTURE": tv.ARCHITECTURE_BY_VERSION[torchvision_version(tensors)]},
-            torchvision_num_classes(tensors))
-    fields = tv.checkpoint_fields(path)  # an HDF5 checkpoint of the torchvision family
-    if fields is not None:
-        return StartWeights(path, "torchvision", {"ARCHITECTURE": fields["ARCHITECTURE"]},
-                            fields.get("NUM_CLASSES"))
-    from mrcnn_tf.weights.info import inspect_weights
-
-    info = inspect_weights(path)
-    fields = {"BACKBONE": info.backbone} if info.backbone else {}
-    return StartWeights(path, "matterport", fields, info.num_classes)
+    family = family_for_file(path)
+    info = family.inspect(path)
+    fields = {}
+    if info.backbone is not None:  # a file of a callable backbone does not name it
+        config = family.config_for_file(path)
+        fields = {"ARCHITECTURE": config.ARCHITECTURE, "BACKBONE": config.BACKBONE}
+    return StartWeights(path, family.name, fields, info.num_classes)
 
 
 DEFAULT_FIELDS = dict(DETECTION_MIN_CONFIDENCE=0.5)
@@ -287,35 +270,32 @@ DEFAULT_FIELDS = dict(DETECTION_MIN_CONFIDENCE=0.5)
 
 def make_config(options: RunOptions, num_classes, start: StartWeights, *, replicas=1,
                 steps_per_epoch=1, validation_steps=0):
-    """The training Config: the defaults here, then the --config file's fields, then the
-    command's own (image size, batch, classes, steps)."""
-    from mrcnn_tf.config import Config, TorchvisionConfig
+    """The training Config (the start weights' family's Config class): the defaults here,
+    then the --config file's fields, then the command's own (image size, batch, classes,
+    steps). From scratch the backbone is ResNet-50 unless the --config file names one."""
+    from mrcnn_tf.families import family_for_architecture, family_named
 
     fields = dict(DEFAULT_FIELDS)
     fields.update(start.config_fields)
     fields.update(options.config)
+    if start.path is None:
+        fields.setdefault("BACKBONE", "resnet50")
     if "BACKBONE" in fields:
-        fields["BACKBONE"] = _resolve_backbone(fields["BACKBONE"], options.config_dir)
+        fields["BACKBONE"] = resolve_backbone(fields["BACKBONE"], options.config_dir)
     fields.update(NAME=fields.get("NAME", options.name), NUM_CLASSES=num_classes,
                   IMAGES_PER_GPU=options.batch_size, IMAGE_MIN_DIM=options.image_size,
                   IMAGE_MAX_DIM=options.image_size, STEPS_PER_EPOCH=steps_per_epoch,
                   VALIDATION_STEPS=validation_steps)
-    torchvision = str(fields.get("ARCHITECTURE", "")).startswith("torchvision")
-    if start.path is None and not torchvision and "BACKBONE" not in options.config:
-        fields["BACKBONE"] = "resnet50"
-    klass = TorchvisionConfig if torchvision else Config
-    return klass(**fields)
+    family = (family_for_architecture(fields["ARCHITECTURE"]) if "ARCHITECTURE" in fields
+              else family_named(start.family))
+    return family.config_class(**fields)
 
 
 def class_specific_layers(family_name) -> list:
-    if family_name == "torchvision":
-        from mrcnn_tf.weights.torchvision_loader import CLASS_SPECIFIC_LAYERS
-    else:
-        from mrcnn_tf.weights.hdf5 import CLASS_SPECIFIC_LAYERS
-    return list(CLASS_SPECIFIC_LAYERS)
+    from mrcnn_tf.families import family_named
 
+    return list(family_named(family_name).class_specific_layers)
 
-# ---------------------------------------------------------------- callbacks
 
 def _callbacks_base():
     import keras
