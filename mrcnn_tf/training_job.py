@@ -136,12 +136,16 @@ def load_split(spec, what="--data", class_ids=None) -> SplitData:
     if not os.path.isdir(images):
         raise DataError(f"{what}: image folder {images!r} does not exist")
     dataset = CocoDataset()
-    logging.getLogger("mrcnn_tf.data.coco_dataset").setLevel(logging.ERROR)  # summarized
+    loader_log = logging.getLogger("mrcnn_tf.data.coco_dataset")
+    level = loader_log.level
+    loader_log.setLevel(logging.ERROR)  # each bad entry is summarized, not logged
     try:
         dataset.load_coco(annotations, images, class_ids=class_ids, strict_boxes=True,
                           skip_crowd=True, check_images=True)
     except (KeyError, TypeError, ValueError) as err:
         raise DataError(f"{what}: {annotations!r} is not a usable COCO file ({err})") from None
+    finally:
+        loader_log.setLevel(level)
     dataset.prepare()
     with_instances = sum(1 for info in dataset.image_info if info["annotations"])
     without = [os.path.basename(info["path"]) for info in dataset.image_info

@@ -82,7 +82,8 @@ def _error(message, status):
 
 def run(args: argparse.Namespace) -> int:
     """Load the weights, export, print where, how long and how big. Returns the exit status."""
-    from mrcnn_tf.cli.model_setup import SetupError, model_from_args
+    from mrcnn_tf.cli.model_setup import SetupError, model_from_args, weights_classes
+    from mrcnn_tf.families import family_named
 
     from mrcnn_tf.output_folders import OutputFolderError, check_writable
 
@@ -94,8 +95,10 @@ def run(args: argparse.Namespace) -> int:
     except OutputFolderError as err:
         return _error(err, 2)
     try:
+        # the family's own resize mode (--fast's may mold images to shapes of their own)
+        config_class = family_named(weights_classes(args.weights).family).config_class
         model, classes = model_from_args(args, command="export", quiet=False,
-                                         IMAGE_RESIZE_MODE="square")
+                                         IMAGE_RESIZE_MODE=config_class.IMAGE_RESIZE_MODE)
     except SetupError as err:
         return _error(err, 2)
     if args.format != "savedmodel":

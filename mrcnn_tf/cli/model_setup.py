@@ -148,15 +148,21 @@ def choose_classes(args, *, command: str, quiet: bool) -> ModelClasses:
                                   family=weights.family)
     if note and not quiet:
         print(f"mrcnn-tf {command}: note: {note}", file=sys.stderr)
-    keep = None
-    if getattr(args, "classes", None) is not None:
-        from mrcnn_tf.filtering import class_ids_for
-
-        try:
-            keep = class_ids_for(args.classes, names)
-        except ValueError as err:
-            raise SetupError(f"--classes: {err}") from None
+    keep = kept_classes(args, names)
     return ModelClasses(names, keep, weights.family)
+
+
+def kept_classes(args, names) -> list | None:
+    """The class ids of args.classes (None when the command has no --classes or it is not
+    given) among names. Raises SetupError."""
+    if getattr(args, "classes", None) is None:
+        return None
+    from mrcnn_tf.filtering import class_ids_for
+
+    try:
+        return class_ids_for(args.classes, names)
+    except ValueError as err:
+        raise SetupError(f"--classes: {err}") from None
 
 
 def load_exported(args, *, quiet: bool = True):
@@ -171,14 +177,7 @@ def load_exported(args, *, quiet: bool = True):
     names = list(model.class_names)
     if getattr(args, "class_names", None):
         names = list(class_names_for(len(names), args.class_names)[0])
-    keep = None
-    if getattr(args, "classes", None) is not None:
-        from mrcnn_tf.filtering import class_ids_for
-
-        try:
-            keep = class_ids_for(args.classes, names)
-        except ValueError as err:
-            raise SetupError(f"--classes: {err}") from None
+    keep = kept_classes(args, names)
     if not quiet:
         print(f"model {model.path} ({model.kind}, {len(names)} classes)", file=sys.stderr)
     return model, ModelClasses(names, keep)

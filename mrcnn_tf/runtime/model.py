@@ -53,8 +53,10 @@ def _check_magic(path, kind):
 
 
 def _read_config(folder):
-    from mrcnn_tf.config import Config
-    from mrcnn_tf.families import families
+    """The export's Config, in its family's Config class. A backbone the file can only name
+    as text (a function's) is left to the class: the graph holds the backbone already."""
+    from mrcnn_tf.config import BACKBONES
+    from mrcnn_tf.families import family_for_architecture
 
     path = os.path.join(folder, CONFIG_FILE)
     try:
@@ -62,11 +64,15 @@ def _read_config(folder):
             values = json.load(f)
     except (OSError, ValueError) as error:
         raise ValueError(f"{path}: the model's configuration cannot be read ({error})") from None
-    architecture = values.get("ARCHITECTURE", "matterport")
-    config_class = next((getattr(family, "config_class", Config) for family in families()
-                         if architecture in family.architectures), Config)
+    try:
+        config_class = family_for_architecture(values.get("ARCHITECTURE", "matterport")) \
+            .config_class
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from None
     fields = {k: (tuple(v) if isinstance(v, list) else v) for k, v in values.items()
               if k in config_class.field_names()}
+    if fields.get("BACKBONE") not in BACKBONES:
+        fields.pop("BACKBONE", None)
     return config_class(**fields)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from mrcnn_tf.cli.main import main
-from tests.helpers import REPO
+from tests.helpers import REPO, require_extra
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
@@ -218,6 +218,8 @@ def test_train_writes_the_run_and_resume_continues_at_the_next_epoch(tmp_path, c
     assert "mask mAP@0.5" in stdout and "final losses   loss " in stdout
     summary = json.loads((out / "run.json").read_text())["summary"]
     assert summary["last_epoch"] == 1 and summary["evaluation"]["images"] == 3
+    require_extra("tensorboard", "train")
+    assert list((out / "logs").rglob("events.out.tfevents.*")), "no TensorBoard events"
 
     code, stdout, err = train(capsys, *common, "--epochs", "3", "--resume")
     assert code == 0, err

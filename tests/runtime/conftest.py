@@ -1,9 +1,13 @@
 """Exported portable models for the runtime tests, each exported once per session."""
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 
-from tests.helpers import require_extra
+from tests.helpers import REPO, require_extra
 
 # matterport's parity configuration (../shared/parity/README.md), full size: ResNet-101, 1024
 R101_CONFIG = dict(NUM_CLASSES=81, BACKBONE="resnet101", IMAGES_PER_GPU=1, GPU_COUNT=1,
@@ -24,20 +28,46 @@ def require_format(fmt):
 
 
 class _Exports:
-    """model -> format -> exported model file, made when first asked for."""
+    """format -> exported model file of weights with the model options (CLI arguments), made
+    when first asked for by ``mrcnn-tf export`` in a process of its own: the export of
+    ResNet-101 at 1024 peaks at about 12 GB, which the test session's own memory must not
+    be added to. The models the tests compare with are built in this process with the same
+    options."""
 
-    def __init__(self, model, folder):
-        self.model, self.folder, self.paths = model, folder, {}
+    def __init__(self, weights, options, folder):
+        self.weights, self.options, self.folder, self.paths = weights, options, folder, {}
 
     def __call__(self, fmt):
         require_format(fmt)
         if fmt not in self.paths:
-            from mrcnn_tf.export.portable import export_portable, openvino_from_onnx
             if fmt == "openvino":  # from the ONNX export (what export --format openvino does)
+                from mrcnn_tf.export.portable import openvino_from_onnx
+
                 self.paths[fmt] = openvino_from_onnx(self("onnx"), self.folder / fmt)
             else:
-                self.paths[fmt] = export_portable(self.model, self.folder / fmt, fmt)
+                out = self.folder / fmt
+                done = subprocess.run(
+                    [sys.executable, "-m", "mrcnn_tf.cli.main", "export", "--weights",
+                     str(self.weights), "--format", fmt, "--out", str(out), *self.options],
+                    capture_output=True, text=True, timeout=1800, cwd=REPO)
+                assert done.returncode == 0, done.stderr[-3000:]
+                with open(out / "portable.json", encoding="utf8") as f:
+                    self.paths[fmt] = str(out / json.load(f)["model"])
         return self.paths[fmt]
+
+
+def cli_options(fields) -> list:
+    """mrcnn-tf export's model options for the Config fields used here (the sizes only when
+    they are not the command's defaults, 800 / 1024, which --image-*-dim would refuse: 800 is
+    no multiple of 64)."""
+    from mrcnn_tf.cli.model_setup import DEFAULT_DIMS
+
+    options = ["--min-score", str(fields["DETECTION_MIN_CONFIDENCE"])]
+    for field, option in (("IMAGE_MIN_DIM", "--image-min-dim"),
+                          ("IMAGE_MAX_DIM", "--image-max-dim")):
+        if fields[field] != DEFAULT_DIMS[field]:
+            options += [option, str(fields[field])]
+    return options
 
 
 @pytest.fixture(scope="session")
@@ -51,8 +81,9 @@ def r101_parity_model(r101_weights):
 
 
 @pytest.fixture(scope="session")
-def r101_exports(r101_parity_model, tmp_path_factory):
-    return _Exports(r101_parity_model, tmp_path_factory.mktemp("r101_exports"))
+def r101_exports(r101_weights, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("r101_exports")
+    return _Exports(r101_weights, cli_options(R101_CONFIG), folder)
 
 
 @pytest.fixture(scope="session")
@@ -63,8 +94,9 @@ def tv_v2_small_model(tv_v2_weights):
 
 
 @pytest.fixture(scope="session")
-def tv_v2_exports(tv_v2_small_model, tmp_path_factory):
-    return _Exports(tv_v2_small_model, tmp_path_factory.mktemp("tv_v2_exports"))
+def tv_v2_exports(tv_v2_weights, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tv_v2_exports")
+    return _Exports(tv_v2_weights, cli_options(TV_SMALL), folder)
 
 
 # a small matterport model (ResNet-50, 256, min score 0.3) for the error and CLI tests
@@ -82,5 +114,6 @@ def small_portable_model(r50_weights):
 
 
 @pytest.fixture(scope="session")
-def small_exports(small_portable_model, tmp_path_factory):
-    return _Exports(small_portable_model, tmp_path_factory.mktemp("small_exports"))
+def small_exports(r50_weights, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("small_exports")
+    return _Exports(r50_weights, cli_options(SMALL_CONFIG), folder)
