@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
 
 import numpy as np
 
@@ -296,6 +297,18 @@ class Config:
         """Effective values of all fields, derived ones included."""
         names = self.field_names() + list(DERIVED_FIELDS)
         return {name: getattr(self, name) for name in names}
+
+    def to_json(self) -> str:
+        """to_dict as JSON (arrays as lists, numpy scalars as numbers, anything else, e.g. a
+        BACKBONE function, as its text): the exports' mrcnn_config.json."""
+        def plain(value):
+            if isinstance(value, np.ndarray):
+                return value.tolist()
+            if isinstance(value, (np.integer, np.floating)):
+                return value.item()
+            return value
+        return json.dumps({k: plain(v) for k, v in self.to_dict().items()}, indent=1,
+                          default=str)
 
     def display(self) -> None:
         """Print the effective values, one field a line (as matterport's)."""

@@ -28,27 +28,21 @@ import tempfile
 
 import numpy as np
 
+from mrcnn_tf.export.names import CLASS_NAMES_ASSET as CLASS_NAMES_FILE
+from mrcnn_tf.export.names import CONFIG_ASSET as CONFIG_FILE
 from mrcnn_tf.families import family_for
 
 FORMATS = ("onnx", "openvino", "litert")
 MODEL_FILES = {"onnx": "model.onnx", "openvino": "model.xml", "litert": "model.tflite"}
-CONFIG_FILE = "mrcnn_config.json"
-CLASS_NAMES_FILE = "class_names.txt"
 META_FILE = "portable.json"
 ONNX_OPSET = 17
 
 
-def fixed_molded_shape(config) -> tuple:
-    """(H, W) every image is molded (and padded) to for the portable graph."""
-    transform = family_for(config).transform(config)
-    if transform.fixed_shape is not None:
-        return tuple(int(s) for s in transform.fixed_shape)
-    # the largest of the family's molded shapes: an image 4 times as tall as wide, and one 4
-    # times as wide as tall, each at IMAGE_MAX_DIM on its long side
-    side = int(config.IMAGE_MAX_DIM)
-    tall = transform.molded_shape(side, max(side // 4, 1))
-    wide = transform.molded_shape(max(side // 4, 1), side)
-    return max(tall[0], wide[0]), max(tall[1], wide[1])
+def fixed_molded_shape(config) -> tuple | None:
+    """(H, W) every image is molded to for the portable graph, or None for a family whose
+    images mold to sizes of their own (takes_any_size)."""
+    shape = family_for(config).transform(config).fixed_shape
+    return None if shape is None else tuple(int(s) for s in shape)
 
 
 def portable_keras_model(keras_model):
@@ -63,7 +57,7 @@ def takes_any_size(config) -> bool:
     """True for a family whose images mold to sizes of their own (torchvision's): its graph
     takes the molded image at its own size and the anchors as an input, since padding it
     further would change the detections near the bottom and right edges."""
-    return family_for(config).transform(config).fixed_shape is None
+    return fixed_molded_shape(config) is None
 
 
 def portable_function(model, molded_shape=None):
@@ -110,17 +104,6 @@ def portable_function(model, molded_shape=None):
 
     serve.trackable = portable  # for the LiteRT converter (its variables)
     return serve
-
-
-def _config_json(config) -> str:
-    def plain(value):
-        if isinstance(value, np.ndarray):
-            return value.tolist()
-        if isinstance(value, (np.integer, np.floating)):
-            return value.item()
-        return value
-    return json.dumps({k: plain(v) for k, v in config.to_dict().items()}, indent=1,
-                      default=str)
 
 
 def _write_onnx(function, path):
@@ -239,7 +222,7 @@ def export_portable(model, out_dir, fmt, *, class_names=None, overwrite=False) -
         with open(os.path.join(work, META_FILE), "w", encoding="utf8") as f:
             json.dump(meta, f, indent=1)
         with open(os.path.join(work, CONFIG_FILE), "w", encoding="utf8") as f:
-            f.write(_config_json(config))
+            f.write(config.to_json())
         with open(os.path.join(work, CLASS_NAMES_FILE), "w", encoding="utf8") as f:
             f.write("".join(f"{name}\n" for name in names))
         _replace(work, out_dir, parent)

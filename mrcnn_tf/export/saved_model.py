@@ -21,7 +21,6 @@ export.serving_results undoes each as detect() does.
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -65,7 +64,7 @@ class ServingModule(tf.Module):
         self.class_names_file = tf.saved_model.Asset(
             _write_text(asset_dir, CLASS_NAMES_ASSET, "\n".join(class_names) + "\n"))
         self.config_file = tf.saved_model.Asset(
-            _write_text(asset_dir, CONFIG_ASSET, _config_json(config)))
+            _write_text(asset_dir, CONFIG_ASSET, config.to_json()))
 
     def signature(self, kind):
         """The concrete function of one input kind ("bytes" or "tensor")."""
@@ -146,12 +145,6 @@ def _write_text(directory, name, text):
     with open(path, "w", encoding="utf8") as f:
         f.write(text)
     return path
-
-
-def _config_json(config) -> str:
-    def plain(value):
-        return value.tolist() if isinstance(value, np.ndarray) else value
-    return json.dumps({k: plain(v) for k, v in config.to_dict().items()}, indent=1, default=str)
 
 
 def _check_arguments(config, version, input_kinds, max_detections, mask_format, class_names):

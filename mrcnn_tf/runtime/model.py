@@ -6,10 +6,10 @@ import os
 
 import numpy as np
 
+from mrcnn_tf.export.names import CLASS_NAMES_ASSET as CLASS_NAMES_FILE
+from mrcnn_tf.export.names import CONFIG_ASSET as CONFIG_FILE
 from mrcnn_tf.runtime.backends import SESSIONS, SUFFIXES
 
-CONFIG_FILE = "mrcnn_config.json"
-CLASS_NAMES_FILE = "class_names.txt"
 META_FILE = "portable.json"
 MODEL_FILES = {"onnx": "model.onnx", "openvino": "model.xml", "litert": "model.tflite"}
 
