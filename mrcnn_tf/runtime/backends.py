@@ -13,6 +13,8 @@ import os
 
 import numpy as np
 
+from mrcnn_tf.runtime.openvino_graph import make_topk_stable
+
 
 def _import(module: str, extra: str, path):
     try:
@@ -73,7 +75,9 @@ class OpenVinoSession:
             config["INFERENCE_PRECISION_HINT"] = precision
         try:
             core = ov.Core()
-            self.compiled = core.compile_model(core.read_model(str(path)), "CPU", config)
+            model = core.read_model(str(path))
+            make_topk_stable(model)  # an IR converted by OpenVINO itself may have unstable ones
+            self.compiled = core.compile_model(model, "CPU", config)
         except Exception as error:
             raise ValueError(f"{path}: not an OpenVINO IR model OpenVINO can load "
                              f"({str(error).splitlines()[0][:200]})") from None

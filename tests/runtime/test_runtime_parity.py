@@ -30,17 +30,8 @@ def _check(model, exported, name):
     assert agreement.passes(), f"{name}: {agreement}"
 
 
-# OpenVINO 2026.4's CPU plugin disagrees with detect() on the matterport ResNet-101 1024 graph
-# (scores off by up to 0.05; onnxruntime and LiteRT on the same graph agree, and so does
-# OpenVINO on the torchvision graph): a known failure, strict so that a fix is noticed.
-OPENVINO_R101 = pytest.mark.xfail(strict=True, reason="OpenVINO's CPU plugin: scores off by "
-                                  "up to 0.05 on matterport ResNet-101 at 1024")
-MATTERPORT_FORMATS = [pytest.param(fmt, marks=OPENVINO_R101) if fmt == "openvino" else fmt
-                      for fmt in FORMATS]
-
-
 @pytest.mark.parametrize("name", REFERENCE_IMAGES)
-@pytest.mark.parametrize("fmt", MATTERPORT_FORMATS)
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_matterport_r101_1024_equals_detect(r101_parity_model, r101_exports, fmt, name):
     _check(r101_parity_model, r101_exports(fmt), name)
 
