@@ -27,10 +27,12 @@ detection_classes, detection_scores, detection_class_names, detection_masks.
 """
 
 EXPORT_FORMATS = ("savedmodel", "onnx", "openvino", "litert")
+PRECISIONS = ("float32", "int8")
 
 EPILOG = """\
 examples:
   mrcnn-tf export --weights coco --format onnx --out exported/coco_onnx
+  mrcnn-tf export --weights coco --format openvino --precision int8 --out exported/coco_int8
   mrcnn-tf export --weights coco --out exported/mask_rcnn
   mrcnn-tf export --weights balloon.h5 --class-names balloon.txt --out exported/balloon \\
       --version 2 --image-max-dim 512 --image-min-dim 512
@@ -49,6 +51,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "DIR/model.xml + .bin or DIR/model.tflite, with mrcnn_config.json, "
                              "class_names.txt and portable.json beside it, for mrcnn-tf detect "
                              "--model and mrcnn_tf.runtime.load")
+    parser.add_argument("--precision", choices=PRECISIONS, default="float32",
+                        help="float32 (default); int8: with --format openvino, quantized by "
+                             "NNCF post-training quantization and written only when its "
+                             "detections agree with the float32 model's (extra [openvino])")
+    parser.add_argument("--calibration-images", metavar="DIR",
+                        help="--precision int8: calibrate on the .jpg / .png images in DIR "
+                             "(default: pictures shipped with scikit-image)")
     parser.add_argument("--version", type=positive_int, default=1, metavar="N",
                         help="model version, the sub-directory TF Serving loads (default 1)")
     parser.add_argument("--max-detections", type=positive_int, metavar="N",
@@ -95,6 +104,10 @@ def run(args: argparse.Namespace) -> int:
     except OutputFolderError as err:
         return _error(err, 2)
     try:
+        calibration = _calibration(args)
+    except ValueError as err:
+        return _error(err, 2)
+    try:
         # the family's own resize mode (--fast's may mold images to shapes of their own)
         config_class = family_named(weights_classes(args.weights).family).config_class
         model, classes = model_from_args(args, command="export", quiet=False,
@@ -102,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     except SetupError as err:
         return _error(err, 2)
     if args.format != "savedmodel":
-        return _run_portable(args, model, classes)
+        return _run_portable(args, model, classes, calibration)
     from mrcnn_tf.export.saved_model import export_saved_model
 
     start = time.perf_counter()
@@ -120,23 +133,57 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_portable(args, model, classes) -> int:
+def _calibration(args):
+    """(calibration images or None for the default set, its description) for --precision
+    int8, None for float32. A ValueError (one line) for options that do not go together, a
+    missing nncf or a calibration folder without images."""
+    if args.precision != "int8":
+        if args.calibration_images is not None:
+            raise ValueError("--calibration-images is for --precision int8")
+        return None
+    if args.format != "openvino":
+        raise ValueError(f"--precision int8 is for --format openvino, not {args.format}")
+    try:
+        import nncf  # noqa: F401
+    except ImportError as err:
+        raise ValueError("--precision int8 needs nncf (pip install 'mrcnn-tf[openvino]'): "
+                         f"{str(err).splitlines()[0] if str(err) else 'not installed'}") from None
+    from mrcnn_tf.export.quantize import read_calibration_images
+
+    if args.calibration_images is None:
+        return None, "default: scikit-image pictures"
+    return (read_calibration_images(args.calibration_images),
+            f"--calibration-images {args.calibration_images}")
+
+
+def _run_portable(args, model, classes, calibration=None) -> int:
     """--format onnx|openvino|litert: the portable graph into args.out (written whole or not
-    at all)."""
-    from mrcnn_tf.export.portable import export_portable
+    at all); --precision int8: quantized, written only when it agrees with float32."""
+    from mrcnn_tf.export.portable import export_int8_openvino, export_portable, takes_any_size
 
     if args.max_detections is not None or args.mask_format != "box":
         return _error("--max-detections and --mask-format are for --format savedmodel", 2)
+    if calibration is not None and takes_any_size(model.config):
+        return _error(f"--precision int8 is for graphs of one fixed size (matterport's family); "
+                      f"{model.config.ARCHITECTURE}'s any-size graph is not quantized", 2)
     start = time.perf_counter()
     try:
-        path = export_portable(model, args.out, args.format, class_names=classes.names,
-                               overwrite=args.overwrite)
+        if calibration is None:
+            path = export_portable(model, args.out, args.format, class_names=classes.names,
+                                   overwrite=args.overwrite)
+        else:
+            images, described = calibration
+            path, agreement = export_int8_openvino(
+                model, args.out, class_names=classes.names, images=images,
+                calibration=described, overwrite=args.overwrite)
+            print(agreement)
     except ImportError as err:
-        return _error(f"--format {args.format}: {err}", 2)
+        return _error(f"--format {args.format}: {str(err).splitlines()[0]}", 2)
     except (ValueError, OSError) as err:
-        return _error(err, 1)
+        return _error(str(err).splitlines()[0] if str(err) else type(err).__name__, 1)
     config = model.config
-    print(f"exported {path} ({args.format}, {config.ARCHITECTURE}, {config.NUM_CLASSES} "
+    print(f"exported {path} ({args.format} {args.precision}, {config.ARCHITECTURE}, "
+          f"{config.NUM_CLASSES} "
           f"classes) in {time.perf_counter() - start:.1f} s, "
           f"{directory_size(os.path.dirname(path)) / 2**20:.1f} MiB")
     print(f"run it with: mrcnn-tf detect IMAGES --model {path} --out DIR")

@@ -185,6 +185,30 @@ def _replace(work, out_dir, parent):
         os.rename(work, out_dir)
 
 
+def export_int8_openvino(model, out_dir, *, class_names=None, images=None,
+                         calibration="default", overwrite=False) -> tuple:
+    """model exported as float32 OpenVINO IR into a temporary folder beside out_dir, then
+    quantized to INT8 into out_dir (export.quantize.int8_from_openvino: calibrated on images,
+    written only when it agrees with the float32 IR). Returns (.xml path, agreement line)."""
+    from mrcnn_tf.export.quantize import int8_from_openvino
+
+    out_dir = os.path.abspath(os.fspath(out_dir))
+    if os.path.exists(out_dir) and not overwrite:
+        raise ValueError(f"{out_dir} exists (pass overwrite=True / --overwrite to replace it)")
+    if takes_any_size(model.config):
+        raise ValueError("--precision int8 is for graphs of one fixed size (matterport's "
+                         "family); torchvision's any-size graph is not quantized")
+    parent = os.path.dirname(out_dir)
+    os.makedirs(parent, exist_ok=True)
+    float_folder = os.path.join(tempfile.mkdtemp(prefix=".float32-", dir=parent), "float32")
+    try:
+        export_portable(model, float_folder, "openvino", class_names=class_names)
+        return int8_from_openvino(float_folder, out_dir, images, calibration=calibration,
+                                  overwrite=overwrite)
+    finally:
+        shutil.rmtree(os.path.dirname(float_folder), ignore_errors=True)
+
+
 def export_portable(model, out_dir, fmt, *, class_names=None, overwrite=False) -> str:
     """Write model (a MaskRCNN in inference mode) to folder out_dir in format fmt ("onnx",
     "openvino", "litert"): the model file, mrcnn_config.json, class_names.txt, portable.json.
@@ -211,7 +235,8 @@ def export_portable(model, out_dir, fmt, *, class_names=None, overwrite=False) -
             _write_litert(function, model_path)
         family = family_for(config)
         transform = family.transform(config)
-        meta = {"format": fmt, "model": MODEL_FILES[fmt], "family": family.name,
+        meta = {"format": fmt, "model": MODEL_FILES[fmt], "precision": "float32",
+                "family": family.name,
                 "input_shape": ([1, None, None, config.IMAGE_CHANNEL_COUNT]
                                 if takes_any_size(config)
                                 else [1, shape[0], shape[1], config.IMAGE_CHANNEL_COUNT]),
