@@ -154,40 +154,49 @@ def check_fixed_size(meta, where) -> None:
                          "(matterport's family); torchvision's any-size graph is not quantized")
 
 
+def write_quantized(float_folder, folder, images, *, calibration="default") -> dict:
+    """The float32 OpenVINO export in float_folder quantized to INT8 into the existing folder
+    (model, mrcnn_config.json, class_names.txt, portable.json with "precision": "int8"),
+    calibrated on images [(name, RGB image)], not checked; returns its portable.json dict."""
+    import openvino
+
+    from mrcnn_tf.families import family_for
+    from mrcnn_tf.runtime.model import _read_config
+
+    meta = _read_meta(float_folder)
+    check_fixed_size(meta, float_folder)
+    config = _read_config(float_folder)
+    transform = family_for(config).transform(config)
+    quantized = quantize_ir(os.path.join(float_folder, meta["model"]), transform, images)
+    openvino.save_model(quantized, os.path.join(folder, MODEL_FILE), compress_to_fp16=False)
+    for name in (CONFIG_FILE, CLASS_NAMES_FILE):
+        shutil.copy(os.path.join(float_folder, name), os.path.join(folder, name))
+    meta.update(format="openvino", model=MODEL_FILE, precision="int8",
+                calibration=f"{calibration} ({len(images)} images)")
+    _write_meta(folder, meta)
+    return meta
+
+
 def int8_from_openvino(float_folder, out_dir, images=None, *, calibration="default",
                        overwrite=False) -> tuple:
     """The float32 OpenVINO export in float_folder quantized to INT8 into folder out_dir,
     calibrated on images ([(name, RGB image)], default_calibration_images when None) and
     written only when the INT8 model agrees with the float32 one on the first MAX_CHECK of
     them (else AgreementError, nothing at out_dir). Returns (.xml path, agreement line)."""
-    import openvino
-
     from mrcnn_tf.export.portable import _replace
-    from mrcnn_tf.families import family_for
-    from mrcnn_tf.runtime.model import _read_config
 
     float_folder = os.path.abspath(os.fspath(float_folder))
     out_dir = os.path.abspath(os.fspath(out_dir))
     if os.path.exists(out_dir) and not overwrite:
         raise ValueError(f"{out_dir} exists (pass overwrite=True / --overwrite to replace it)")
-    meta = _read_meta(float_folder)
-    check_fixed_size(meta, float_folder)
+    check_fixed_size(_read_meta(float_folder), float_folder)
     images = list(images) if images is not None else default_calibration_images()
-    config = _read_config(float_folder)
-    transform = family_for(config).transform(config)
     parent = os.path.dirname(out_dir)
     os.makedirs(parent, exist_ok=True)
     work = tempfile.mkdtemp(prefix=".partial-", dir=parent)
     try:
-        quantized = quantize_ir(os.path.join(float_folder, meta["model"]), transform, images)
-        openvino.save_model(quantized, os.path.join(work, MODEL_FILE), compress_to_fp16=False)
-        del quantized
-        for name in (CONFIG_FILE, CLASS_NAMES_FILE):
-            shutil.copy(os.path.join(float_folder, name), os.path.join(work, name))
-        meta.update(format="openvino", model=MODEL_FILE, precision="int8",
-                    calibration=f"{calibration} ({len(images)} images)")
-        _write_meta(work, meta)
-        results = agreements(os.path.join(float_folder, meta["model"]),
+        meta = write_quantized(float_folder, work, images, calibration=calibration)
+        results = agreements(os.path.join(float_folder, MODEL_FILE),
                              os.path.join(work, MODEL_FILE), images[:MAX_CHECK])
         line = verdict(results)
         if not all(a.passes() for _, a in results):
