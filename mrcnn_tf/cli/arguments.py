@@ -96,14 +96,16 @@ def describe_command(parser: argparse.ArgumentParser, *, description: str, epilo
 
 
 def add_model_arguments(parser: argparse.ArgumentParser, *, weights_required: bool = False,
-                        class_names: bool = True, filters: bool = False):
+                        class_names: bool = True, filters: bool = False,
+                        exported: bool = False):
     """Add the options that choose and size the model, as one "model options" group, and
     return the group (a command adds its own model options to it, e.g. --min-score).
 
     Always: --weights (default 'coco' unless weights_required), --image-max-dim (default
     1024), --image-min-dim (default 800) and --fast. class_names: --class-names FILE. filters:
-    --classes LIST and --min-score S (default None: the model's 0.7). model_setup's
-    choose_classes / load_from_args read the parsed values.
+    --classes LIST and --min-score S (default None: the model's 0.7). exported: --model FILE,
+    an exported portable model run instead of the weights (model_setup.model_or_exported).
+    model_setup's choose_classes / load_from_args read the parsed values.
     """
     group = parser.add_argument_group("model options")
     group.add_argument("--weights", required=weights_required,
@@ -147,4 +149,10 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, weights_required: bo
                             "elsewhere (COMPUTE_DTYPE auto), heads included; matterport "
                             "weights also pad each side only to a multiple of 64 (fit64) and "
                             "resize with OpenCV. Detections differ slightly")
+    if exported:
+        group.add_argument("--model", metavar="FILE",
+                           help="an exported model (mrcnn-tf export --format onnx|openvino|"
+                                "litert: model.onnx, model.xml, model.tflite or its folder) "
+                                "run without TensorFlow; --weights, --config, --fast and the "
+                                "size options are then ignored (the export fixed them)")
     return group

@@ -79,12 +79,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="no progress bar or summary (errors are still printed)")
     add_max_pixels_argument(parser, "a larger image gets one error line and is skipped")
-    model_options = add_model_arguments(parser, filters=True)
-    model_options.add_argument("--model", metavar="FILE",
-                               help="an exported model (mrcnn-tf export --format onnx|openvino|"
-                                    "litert: model.onnx, model.xml, model.tflite or its "
-                                    "folder) run without TensorFlow; --weights and the size "
-                                    "options are then ignored")
+    add_model_arguments(parser, filters=True, exported=True)
     parser.set_defaults(run=run)
 
 

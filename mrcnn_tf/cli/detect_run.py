@@ -55,7 +55,8 @@ class DetectRun:
                                                out_dir=out_dir)
         stems = input_paths.plan_stems(paths, out_dir, reserved=(DETECTIONS_FILE, IMAGE_IDS_FILE))
         if getattr(args, "model", None):  # an exported model: its own classes, no TensorFlow
-            model, classes = model_setup.load_exported(args, quiet=args.quiet)
+            model, classes = model_setup.model_or_exported(args, command="detect",
+                                                            quiet=args.quiet)
             return cls(args, out_dir, paths, problems, stems, classes, model)
         classes = model_setup.choose_classes(args, command="detect", quiet=args.quiet)
         return cls(args, out_dir, paths, problems, stems, classes)

@@ -3,6 +3,8 @@
 A command adds the model options with ``arguments.add_model_arguments`` and turns the parsed
 values into what it runs with:
 
+- ``model_or_exported(args, ...)`` -> (model, ModelClasses): args.model's exported model
+  (``load_exported``, no TensorFlow) or the weights' MaskRCNN (``model_from_args``);
 - ``model_from_args(args, ...)`` -> (MaskRCNN, ModelClasses), or in two steps:
 - ``choose_classes(args, ...)``: NUM_CLASSES, class names and --classes, checked without
   downloading the weights or building the model;
@@ -165,7 +167,7 @@ def kept_classes(args, names) -> list | None:
         raise SetupError(f"--classes: {err}") from None
 
 
-def load_exported(args, *, quiet: bool = True):
+def load_exported(args):
     """(runtime model, ModelClasses) for args.model, an exported portable model (mrcnn-tf
     export --format onnx|openvino|litert; no TensorFlow). Raises SetupError with one line."""
     from mrcnn_tf.runtime import load
@@ -177,10 +179,7 @@ def load_exported(args, *, quiet: bool = True):
     names = list(model.class_names)
     if getattr(args, "class_names", None):
         names = list(class_names_for(len(names), args.class_names)[0])
-    keep = kept_classes(args, names)
-    if not quiet:
-        print(f"model {model.path} ({model.kind}, {len(names)} classes)", file=sys.stderr)
-    return model, ModelClasses(names, keep)
+    return model, ModelClasses(names, kept_classes(args, names))
 
 
 def config_overrides(args, family: str = "matterport") -> dict:
@@ -249,6 +248,20 @@ def model_from_args(args, *, command: str, quiet: bool, **config) -> tuple:
                            num_classes=classes.num_classes, **config)
     model.class_names = classes.names
     return model, classes
+
+
+def model_or_exported(args, *, command: str, quiet: bool) -> tuple:
+    """(model, ModelClasses): the exported model args.model (load_exported) when given, else
+    the MaskRCNN of the weights (model_from_args). Either has ``config``, ``class_names`` and
+    ``detect``. Raises SetupError."""
+    if getattr(args, "model", None):
+        model, classes = load_exported(args)
+        model.class_names = classes.names
+        if not quiet:
+            print(f"mrcnn-tf {command}: model {model.path} ({model.kind}, "
+                  f"{len(classes.names)} classes)", file=sys.stderr)
+        return model, classes
+    return model_from_args(args, command=command, quiet=quiet)
 
 
 def load_model(path: Path, overrides: dict):

@@ -79,7 +79,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", default="info",
                         choices=("critical", "error", "warning", "info", "debug"),
                         help="uvicorn's log level (default info)")
-    group = add_model_arguments(parser)
+    group = add_model_arguments(parser, exported=True)
     group.add_argument("--min-score", type=unit_float, metavar="S",
                        help="the model's DETECTION_MIN_CONFIDENCE (default 0.7): the lowest "
                             "score a request or the page's slider can see")
@@ -131,11 +131,11 @@ def run(args) -> int:
     if problem:
         _error(problem)
         return 2
-    from mrcnn_tf.cli.model_setup import SetupError, model_from_args, resolve_weights
+    from mrcnn_tf.cli.model_setup import SetupError, model_or_exported, resolve_weights
 
     try:
-        model, classes = model_from_args(args, command="serve", quiet=False)
-        weights = resolve_weights(args.weights, quiet=True)
+        model, classes = model_or_exported(args, command="serve", quiet=False)
+        weights = model.path if args.model else resolve_weights(args.weights, quiet=True)
     except SetupError as err:
         _error(str(err))
         return 2

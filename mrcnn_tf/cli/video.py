@@ -66,7 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="no progress bar or summary (errors are still printed)")
     add_max_pixels_argument(parser, "a source with larger frames (the size its container or "
                                     "device states) is refused before a frame is decoded")
-    add_model_arguments(parser, filters=True)
+    add_model_arguments(parser, filters=True, exported=True)
     parser.set_defaults(run=run)
 
 
@@ -111,14 +111,14 @@ def _check_inputs(args) -> None:
 def run(args) -> int:
     """Run the video command with parsed arguments; returns the exit status."""
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", FFMPEG_LOG_LEVEL)
-    from mrcnn_tf.cli.model_setup import SetupError, model_from_args
+    from mrcnn_tf.cli.model_setup import SetupError, model_or_exported
     from mrcnn_tf.video.errors import VideoError
     from mrcnn_tf.video.interrupt import EXIT_STATUS
     from mrcnn_tf.video.process import process_video
 
     try:
         _check_inputs(args)
-        model, classes = model_from_args(args, command="video", quiet=args.quiet)
+        model, classes = model_or_exported(args, command="video", quiet=args.quiet)
         summary = process_video(model, args.source, args.output, class_names=classes.names,
                                 classes=classes.keep, min_score=args.min_score,
                                 render=args.render, jsonl=args.jsonl, every=args.every,
