@@ -103,3 +103,23 @@ class MaskRCNNModelHandler(ModelHandler):
 
     def __repr__(self):
         return f"MaskRCNNModelHandler(weights={self.weights!r}, config={self.config!r})"
+
+
+class ExportedModelHandler(MaskRCNNModelHandler):
+    """Runs an exported portable model (mrcnn-tf export --format onnx|openvino|litert: its
+    model file or folder, a local path on every worker) with ``mrcnn_tf.runtime``: no
+    TensorFlow on the workers. Its Config and class names are the export's own."""
+
+    def __init__(self, model, *, min_batch_size=1, max_batch_size=4,
+                 share_across_processes=False):
+        super().__init__(model, min_batch_size=min_batch_size, max_batch_size=max_batch_size,
+                         share_across_processes=share_across_processes)
+
+    def load_model(self):
+        """The runtime model (called once per worker process by RunInference)."""
+        from mrcnn_tf import runtime
+
+        return runtime.load(self.weights)
+
+    def __repr__(self):
+        return f"ExportedModelHandler(model={self.weights!r})"

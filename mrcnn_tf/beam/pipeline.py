@@ -25,7 +25,7 @@ from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
 
 from mrcnn_tf.beam import outputs, transforms
 from mrcnn_tf.beam.images import molded_shape, molds_to_one_shape
-from mrcnn_tf.beam.model_handler import MaskRCNNModelHandler
+from mrcnn_tf.beam.model_handler import ExportedModelHandler, MaskRCNNModelHandler
 from mrcnn_tf.image_decode import DEFAULT_MAX_PIXELS
 
 
@@ -41,7 +41,9 @@ class BeamDetectJob:
     cut-outs. batch_size: images per model call. num_shards: output shards (0: the runner
     decides). share_model: one model per machine instead of per worker process.
     max_pixels: an image whose header states more pixels (width x height) is not decoded and
-    gets an error line (None: no limit).
+    gets an error line (None: no limit). model: an exported portable model (its file or
+    folder, local) run with mrcnn_tf.runtime instead of weights and config; its class names
+    are the default.
     """
 
     input_pattern: str
@@ -57,21 +59,34 @@ class BeamDetectJob:
     num_shards: int = 0
     share_model: bool = False
     max_pixels: int | None = DEFAULT_MAX_PIXELS
+    model: str | None = None
 
     def __post_init__(self):
-        if self.class_names is None:
+        if self.class_names is None and self.model:
+            self.class_names = list(self._export().class_names)
+        elif self.class_names is None:
             from mrcnn_tf.weights.info import class_names_of
 
             self.class_names = list(class_names_of(self.weights))
 
+    def _export(self):
+        from mrcnn_tf.runtime.model import ExportFiles
+
+        return ExportFiles(self.model)
+
     def model_config(self):
         """The Config for the overrides (validated now, before any worker starts; BACKBONE
-        and NUM_CLASSES are the weights' on the workers)."""
+        and NUM_CLASSES are the weights' on the workers); an exported model's own."""
         from mrcnn_tf.config import Config
 
+        if self.model:
+            return self._export().config
         return Config(**{"NUM_CLASSES": len(self.class_names), **self.config})
 
     def handler(self) -> MaskRCNNModelHandler:
+        if self.model:
+            return ExportedModelHandler(self.model, max_batch_size=self.batch_size,
+                                        share_across_processes=self.share_model)
         return MaskRCNNModelHandler(self.weights, config=self.config,
                                     max_batch_size=self.batch_size,
                                     share_across_processes=self.share_model)

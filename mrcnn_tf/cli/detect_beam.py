@@ -65,7 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "memory, results pickled between processes); default one model "
                              "per worker process")
     add_max_pixels_argument(parser, "a larger image gets an error line and is skipped")
-    add_model_arguments(parser, filters=True)
+    add_model_arguments(parser, filters=True, exported=True)
     parser.set_defaults(run=run, pipeline_args=[])
     _keep_unknown_options(parser)
 
@@ -114,11 +114,22 @@ def input_pattern(text: str) -> str:
 
 def make_job(args):
     """BeamDetectJob from the parsed arguments; class names checked on this machine
-    (remote weights are copied here once to read them). Raises SetupError."""
+    (remote weights are copied here once to read them; --model, an exported model, is read
+    here and must be local). Raises SetupError."""
     from mrcnn_tf.beam.model_handler import is_remote, local_weights
     from mrcnn_tf.beam.pipeline import BeamDetectJob
     from mrcnn_tf.cli import model_setup
 
+    common = dict(min_score=args.min_score, draw=args.draw, extract=args.extract,
+                  batch_size=args.batch_size, num_shards=args.num_shards,
+                  share_model=args.share_model, max_pixels=args.max_pixels)
+    if args.model:  # an exported model: its own Config and classes, no TensorFlow on workers
+        if is_remote(args.model):
+            raise model_setup.SetupError(f"--model {args.model!r}: an exported model must be "
+                                         "a local file or folder")
+        _, classes = model_setup.load_exported(args)
+        return BeamDetectJob(input_pattern(args.input), args.out, model=args.model,
+                             class_names=classes.names, classes=classes.keep, **common)
     local = argparse.Namespace(**vars(args))
     if is_remote(args.weights):
         try:
@@ -130,9 +141,7 @@ def make_job(args):
         input_pattern(args.input), args.out, weights=args.weights,
         config={**model_setup.config_file_fields(args.config),
                 **model_setup.config_overrides(args, classes.family)}, class_names=classes.names,
-        classes=classes.keep, min_score=args.min_score, draw=args.draw, extract=args.extract,
-        batch_size=args.batch_size, num_shards=args.num_shards, share_model=args.share_model,
-        max_pixels=args.max_pixels)
+        classes=classes.keep, **common)
 
 
 def run(args) -> int:

@@ -85,6 +85,26 @@ def _read_class_names(folder, num_classes):
         return tuple(line.rstrip("\n") for line in f)
 
 
+class ExportFiles:
+    """What an export's folder says, read without loading the model: ``path`` (the model
+    file), ``kind`` ("onnx", "openvino", "litert"), ``config`` (its family's Config),
+    ``class_names``, ``input_shape`` and ``anchors_input`` (portable.json). Raises ValueError
+    naming the file."""
+
+    def __init__(self, path):
+        self.path, self.kind = _model_file(path)
+        folder = os.path.dirname(os.path.abspath(self.path))
+        self.config = _read_config(folder)
+        self.class_names = _read_class_names(folder, self.config.NUM_CLASSES)
+        meta_path = os.path.join(folder, META_FILE)
+        if not os.path.isfile(meta_path):
+            raise ValueError(f"{self.path}: {META_FILE} is missing beside it")
+        with open(meta_path, encoding="utf8") as f:
+            meta = json.load(f)
+        self.input_shape = tuple(meta["input_shape"])
+        self.anchors_input = bool(meta.get("anchors_input", False))
+
+
 class PortableModel:
     """An exported model: ``detect(images)`` as MaskRCNN.detect, ``class_names``, ``config``,
     ``kind`` ("onnx", "openvino", "litert") and ``path``."""
@@ -92,25 +112,15 @@ class PortableModel:
     def __init__(self, path, *, threads=None, precision=None):
         from mrcnn_tf.families import family_for
 
-        self.path, self.kind = _model_file(path)
-        folder = os.path.dirname(os.path.abspath(self.path))
-        self.config = _read_config(folder)
-        self.class_names = _read_class_names(folder, self.config.NUM_CLASSES)
-        meta_path = os.path.join(folder, META_FILE)
-        self.input_shape = None
-        self.anchors_input = False
-        if os.path.isfile(meta_path):
-            with open(meta_path, encoding="utf8") as f:
-                meta = json.load(f)
-            self.input_shape = tuple(meta["input_shape"])
-            self.anchors_input = bool(meta.get("anchors_input", False))
+        files = ExportFiles(path)
+        self.path, self.kind, self.config = files.path, files.kind, files.config
+        self.class_names = files.class_names
+        self.input_shape, self.anchors_input = files.input_shape, files.anchors_input
         self.transform = family_for(self.config).transform(self.config)
         options = {"threads": threads}
         if precision and self.kind == "openvino":
             options["precision"] = precision
         self._session = SESSIONS[self.kind](self.path, **options)
-        if self.input_shape is None:
-            raise ValueError(f"{self.path}: {META_FILE} is missing beside it")
 
     def detect(self, images, verbose=0, batch_size=None, masks=True) -> list:
         """Result dicts {rois, class_ids, scores, masks} per image, as MaskRCNN.detect."""

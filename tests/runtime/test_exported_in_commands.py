@@ -127,3 +127,37 @@ def test_serve_with_exported_model_answers_as_runtime(exported_server):
     described = httpx.get(base + "/v1/model", timeout=30)
     assert described.status_code == 200
     assert described.json()["weights"] == os.path.basename(model_path)
+
+
+def test_detect_beam_with_exported_model_answers_as_runtime(small_exports, tmp_path):
+    """detect-beam --model on the DirectRunner: each image's record is the runtime's
+    detect() result on it."""
+    require_extra("apache_beam", "beam")
+    import contextlib
+    import io
+
+    from mrcnn_tf import results, runtime
+    from mrcnn_tf.cli.main import main
+
+    model_path = small_exports("onnx")
+    folder = tmp_path / "images"
+    folder.mkdir()
+    images = {f"{name}.png": skimage_image(name) for name in ("coffee", "chelsea")}
+    for file_name, image in images.items():
+        assert cv2.imwrite(str(folder / file_name), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    prefix = tmp_path / "out" / "run"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = main(["detect-beam", "--input", str(folder), "--out", str(prefix), "--model",
+                       str(model_path), "--batch-size", "1", "--runner", "DirectRunner"])
+    assert status == 0, out.getvalue()
+    records = [json.loads(line) for path in sorted(prefix.parent.glob("run-detections-*"))
+               for line in path.read_text().splitlines() if line.strip()]
+    model = runtime.load(model_path)
+    assert sorted(os.path.basename(r["image"]) for r in records) == sorted(images)
+    for record in records:
+        name = os.path.basename(record["image"])
+        expected = model.detect([images[name]])[0]
+        assert len(expected["class_ids"]) > 0, "nothing detected: the check would be empty"
+        assert record["detections"] == results.to_record(expected, model.class_names,
+                                                         image=name)["detections"]
