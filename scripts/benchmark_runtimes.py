@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Time one model on every runtime: TensorFlow float32 (MaskRCNN.detect), TensorFlow --fast,
 and the portable graph exported to ONNX (onnxruntime), OpenVINO IR (float32, and bfloat16 where
-the CPU has AVX512-BF16 or AMX) and LiteRT, on the same images; median of steady calls (the
-first call of each is a warm-up and not counted), one image per call, molding and unmolding
-included. Each runtime's detections are checked against detect()'s with the parity criterion
-(evaluation.agreement) and the verdict printed beside its time.
+the CPU has AVX512-BF16 or AMX; INT8 quantized by NNCF from the same IR, default calibration)
+and LiteRT, on the same images; median of steady calls (the first call of each is a warm-up
+and not counted), one image per call, molding and unmolding included. Each runtime's detections
+are checked against detect()'s with the parity criterion (evaluation.agreement) and the verdict
+printed beside its time.
 
     python3 scripts/benchmark_runtimes.py                      # parity weights, R101 1024
     python3 scripts/benchmark_runtimes.py --weights W.h5 --size 512 --formats onnx openvino
@@ -59,6 +60,34 @@ def time_calls(detect, images, repeats):
     return statistics.median(times), results[:len(images)]
 
 
+def int8_row(openvino_path, work, images, repeats, verdict):
+    """("openvino int8", median, verdicts) for the float32 IR at openvino_path quantized by
+    NNCF on the default calibration set (export.quantize), timed whatever the gate says: the
+    note gives both its agreement with detect() and the gate's verdict (INT8 vs float32 IR)."""
+    import os
+
+    from mrcnn_tf import runtime
+    from mrcnn_tf.export.quantize import (agreements, default_calibration_images, verdict as
+                                          gate_verdict, write_quantized)
+
+    float_folder = str(openvino_path)  # the export's folder, or its model.xml
+    if not os.path.isdir(float_folder):
+        float_folder = os.path.dirname(float_folder)
+    openvino_path = os.path.join(float_folder, "model.xml")
+    folder = work / "openvino_int8"
+    folder.mkdir(exist_ok=True)
+    calibration = default_calibration_images()
+    start = time.perf_counter()
+    write_quantized(float_folder, folder, calibration)
+    print(f"openvino int8: {folder} ({time.perf_counter() - start:.0f} s, "
+          f"{len(calibration)} calibration images)")
+    gate = gate_verdict(agreements(openvino_path, str(folder / "model.xml"),
+                                   [(f"image{i}", image) for i, image in enumerate(images)]))
+    median, results = time_calls(runtime.load(folder).detect, images, repeats)
+    gate = gate.split(" (")[0].replace("INT8 ", "").replace("float32", "OpenVINO float32")
+    return "openvino int8", median, f"{verdict(results)}; {gate}"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", help="weights file (default: the parity ResNet-101 weights, "
@@ -68,6 +97,8 @@ def main():
     parser.add_argument("--formats", nargs="+", default=["onnx", "openvino", "litert"])
     parser.add_argument("--repeats", type=int, default=3, help="passes over the images")
     parser.add_argument("--no-fast", action="store_true", help="skip TensorFlow --fast")
+    parser.add_argument("--no-int8", action="store_true",
+                        help="skip OpenVINO INT8 (NNCF, needs nncf: extra [openvino])")
     parser.add_argument("--exports", metavar="DIR",
                         help="use DIR/onnx, DIR/openvino, DIR/litert exported before from the "
                              "same weights and size instead of exporting again")
@@ -121,6 +152,8 @@ def main():
             loaded = runtime.load(path, precision=precision)
             median, results = time_calls(loaded.detect, images, args.repeats)
             rows.append((f"{fmt} {label}", median, verdict(results)))
+        if fmt == "openvino" and not args.no_int8:
+            rows.append(int8_row(path, work, images, args.repeats, verdict))
 
     config = model.config
     print(f"\n{config.ARCHITECTURE} {getattr(config, 'BACKBONE', '')}, IMAGE_MAX_DIM "
