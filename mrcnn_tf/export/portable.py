@@ -113,13 +113,23 @@ def _write_onnx(function, path):
                                   opset=ONNX_OPSET, output_path=str(path))
 
 
-def _write_openvino(function, path, work_dir):
+def _save_ir(onnx_path, xml_path):
+    """The ONNX file converted to OpenVINO IR at xml_path: float32 weights (save_model would
+    compress them to float16, which changes detections) and every TopK stable (OpenVINO's
+    ONNX reader makes them unstable: runtime.openvino_graph)."""
     import openvino
 
+    from mrcnn_tf.runtime.openvino_graph import make_topk_stable
+
+    model = openvino.convert_model(os.fspath(onnx_path))
+    make_topk_stable(model)
+    openvino.save_model(model, os.fspath(xml_path), compress_to_fp16=False)
+
+
+def _write_openvino(function, path, work_dir):
     onnx_path = os.path.join(work_dir, "intermediate.onnx")
     _write_onnx(function, onnx_path)
-    # save_model compresses weights to float16 unless told not to: keep float32
-    openvino.save_model(openvino.convert_model(onnx_path), str(path), compress_to_fp16=False)
+    _save_ir(onnx_path, path)
     os.remove(onnx_path)
 
 
@@ -148,8 +158,6 @@ def _write_litert(function, path):
 def openvino_from_onnx(onnx_model, out_dir, *, overwrite=False) -> str:
     """An exported ONNX model (its file, with the files beside it) converted to OpenVINO IR in
     folder out_dir, written whole or not at all; returns the .xml path. No TensorFlow."""
-    import openvino
-
     source = os.path.dirname(os.path.abspath(os.fspath(onnx_model)))
     out_dir = os.path.abspath(os.fspath(out_dir))
     if os.path.exists(out_dir) and not overwrite:
@@ -165,8 +173,7 @@ def openvino_from_onnx(onnx_model, out_dir, *, overwrite=False) -> str:
         meta.update(format="openvino", model=MODEL_FILES["openvino"])
         with open(os.path.join(work, META_FILE), "w", encoding="utf8") as f:
             json.dump(meta, f, indent=1)
-        openvino.save_model(openvino.convert_model(os.fspath(onnx_model)),
-                            os.path.join(work, MODEL_FILES["openvino"]), compress_to_fp16=False)
+        _save_ir(onnx_model, os.path.join(work, MODEL_FILES["openvino"]))
         _replace(work, out_dir, parent)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)

@@ -161,11 +161,11 @@ def write_quantized(float_folder, folder, images, *, calibration="default") -> d
     import openvino
 
     from mrcnn_tf.families import family_for
-    from mrcnn_tf.runtime.model import _read_config
+    from mrcnn_tf.runtime.model import ExportFiles
 
     meta = _read_meta(float_folder)
     check_fixed_size(meta, float_folder)
-    config = _read_config(float_folder)
+    config = ExportFiles(float_folder).config
     transform = family_for(config).transform(config)
     quantized = quantize_ir(os.path.join(float_folder, meta["model"]), transform, images)
     openvino.save_model(quantized, os.path.join(folder, MODEL_FILE), compress_to_fp16=False)

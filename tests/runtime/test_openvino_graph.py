@@ -70,3 +70,15 @@ def test_openvino_session_runs_topk_stable(topk_onnx, tmp_path):
     result = OpenVinoSession(xml).compiled.create_infer_request().infer({0: data})
     indices = [np.asarray(value) for value in result.values()][1]
     np.testing.assert_array_equal(indices, np.argsort(-data, kind="stable")[:K])
+
+
+def test_exported_ir_holds_stable_topk(small_exports):
+    """mrcnn-tf export --format openvino writes the IR with its TopK nodes stable, so that
+    OpenVINO used directly (not through mrcnn_tf.runtime) computes detect()'s proposals."""
+    require_extra("openvino", "openvino")
+    import openvino
+
+    model = openvino.Core().read_model(str(small_exports("openvino")))
+    stable = [op.get_attributes()["stable"] for op in model.get_ordered_ops()
+              if op.get_type_name() == "TopK"]
+    assert stable and all(stable), stable
