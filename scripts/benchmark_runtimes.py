@@ -109,6 +109,7 @@ def main():
     from mrcnn_tf.evaluation.agreement import compare_detections
     from mrcnn_tf.export.portable import export_portable, openvino_from_onnx
     from mrcnn_tf.families import family_for
+    from mrcnn_tf.runtime.model import ExportFiles
 
     print(machine_description())
     work = Path(tempfile.mkdtemp(prefix="benchmark_runtimes-"))
@@ -137,8 +138,8 @@ def main():
     exported = {}
     for fmt in args.formats:
         start = time.perf_counter()
-        if args.exports and (Path(args.exports) / fmt).is_dir():
-            path = Path(args.exports) / fmt
+        if args.exports and (Path(args.exports) / fmt).is_dir():  # the folder's model file
+            path = ExportFiles(Path(args.exports) / fmt).path
         elif fmt == "openvino" and "onnx" in exported:
             path = openvino_from_onnx(exported["onnx"], work / fmt)
         else:

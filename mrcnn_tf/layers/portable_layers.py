@@ -26,8 +26,8 @@ from mrcnn_tf.layers.torchvision_layers import (SelectClassMask, TorchvisionDete
 from mrcnn_tf.ops.boxes_graph import (apply_box_deltas_graph, clip_boxes_graph,
                                       norm_boxes_graph)
 from mrcnn_tf.ops.image_meta import parse_image_meta
-from mrcnn_tf.ops.portable_roi_align import (crop_and_resize_portable,
-                                             roi_align_torchvision_portable)
+from mrcnn_tf.ops.portable_roi_align import (pyramid_crop_and_resize_portable,
+                                             pyramid_roi_align_torchvision_portable)
 from mrcnn_tf.ops.roi_align import MAX_LEVEL, MIN_LEVEL, roi_levels
 from mrcnn_tf.ops.torchvision_boxes import clip_boxes, decode_boxes, large_enough
 from mrcnn_tf.ops.torchvision_roi_align import roi_levels_torchvision
@@ -89,17 +89,6 @@ def class_aware_nms(boxes, scores, class_ids, max_output, iou_threshold, class_s
     return portable_nms(boxes + offsets, scores, max_output, iou_threshold, candidates)
 
 
-def _select_by_level(levels, crops):
-    """crops: a list per pyramid level of [K, S, S, C]; levels int32 [K], each box's position
-    in that list (both families' level rules clip to the pyramid, so every box has one).
-    Starts from level 0's crops rather than zeros: a zeros tensor of the crops' static shape
-    is folded into a constant by the converters (70 MB of zeros in a ResNet-101 ONNX file)."""
-    pooled = crops[0]
-    for index, crop in enumerate(crops[1:], start=1):
-        pooled = tf.where(tf.equal(levels, index)[:, None, None, None], crop, pooled)
-    return pooled
-
-
 @keras.saving.register_keras_serializable(package="mrcnn_tf")
 class PortableProposalLayer(ProposalLayer):
     """ProposalLayer without tf.map_fn (ops.proposals.generate_proposals, batch unrolled)."""
@@ -123,8 +112,9 @@ class PortableProposalLayer(ProposalLayer):
 
 @keras.saving.register_keras_serializable(package="mrcnn_tf")
 class PortablePyramidROIAlign(PyramidROIAlign):
-    """PyramidROIAlign from gathers: every box is cropped on every level with
-    crop_and_resize_portable and takes its own level's crop (no dynamic stitch)."""
+    """PyramidROIAlign from gathers: each box cropped on its own level by
+    pyramid_crop_and_resize_portable (one gather over the levels flattened together; no
+    dynamic stitch)."""
 
     def call(self, inputs):
         boxes, image_meta, *feature_maps = inputs
@@ -136,10 +126,9 @@ class PortablePyramidROIAlign(PyramidROIAlign):
         image_area = tf.cast(image_shape[0], tf.float32) * tf.cast(image_shape[1], tf.float32)
         levels = roi_levels(flat_boxes, image_area) - MIN_LEVEL
         size = [self.pool_size, self.pool_size]
-        crops = [crop_and_resize_portable(tf.cast(feature_map, tf.float32), flat_boxes,
-                                          box_images, size)
-                 for feature_map in feature_maps[:MAX_LEVEL - MIN_LEVEL + 1]]
-        pooled = _select_by_level(levels, crops)
+        maps = [tf.cast(feature_map, tf.float32)
+                for feature_map in feature_maps[:MAX_LEVEL - MIN_LEVEL + 1]]
+        pooled = pyramid_crop_and_resize_portable(maps, flat_boxes, box_images, levels, size)
         channels = feature_maps[0].shape[-1]
         return tf.reshape(pooled, [batch, count, self.pool_size, self.pool_size, channels])
 
@@ -257,8 +246,8 @@ class PortableTorchvisionProposals(TorchvisionProposals):
 
 @keras.saving.register_keras_serializable(package="mrcnn_tf")
 class PortableTorchvisionRoIAlign(TorchvisionRoIAlign):
-    """TorchvisionRoIAlign from gathers (roi_align_torchvision_portable on every level, each
-    box taking its own level's result)."""
+    """TorchvisionRoIAlign from gathers: each box on its own level by
+    pyramid_roi_align_torchvision_portable."""
 
     def call(self, inputs):
         boxes, *feature_maps = inputs
@@ -270,12 +259,11 @@ class PortableTorchvisionRoIAlign(TorchvisionRoIAlign):
         max_level = min_level + len(feature_maps) - 1
         levels = roi_levels_torchvision(flat_boxes, k_min=min_level,
                                         k_max=max_level) - min_level
-        crops = [roi_align_torchvision_portable(
-            tf.cast(feature_map, tf.float32), flat_boxes, box_images,
-            spatial_scale=2.0 ** -level, output_size=self.output_size,
-            sampling_ratio=self.sampling_ratio)
-            for level, feature_map in enumerate(feature_maps, start=min_level)]
-        pooled = _select_by_level(levels, crops)
+        pooled = pyramid_roi_align_torchvision_portable(
+            [tf.cast(feature_map, tf.float32) for feature_map in feature_maps], flat_boxes,
+            box_images, levels,
+            spatial_scales=[2.0 ** -level for level in range(min_level, max_level + 1)],
+            output_size=self.output_size, sampling_ratio=self.sampling_ratio)
         channels = feature_maps[0].shape[-1]
         return tf.reshape(pooled, [batch, count, self.output_size, self.output_size, channels])
 

@@ -27,11 +27,18 @@ def _dim(tensor, axis):
     return static if static is not None else tf.shape(tensor)[axis]
 
 
-def _bilinear_gather(feature_map, box_indices, y, x, valid_y, valid_x, outside_value=0.0):
+def _column(size):
+    """size (a Python int, a scalar or int32 [K]) as float32 [K or 1, 1] and int32 likewise."""
+    size = tf.reshape(tf.convert_to_tensor(size, tf.int32), [-1, 1])
+    return tf.cast(size, tf.float32), size
+
+
+def _bilinear_gather(table, base, height, width, y, x, valid_y, valid_x, outside_value=0.0):
     """Bilinear samples on the grid y x x of each box, as [K, Sy, Sx, C].
 
-    feature_map: float32 [B, H, W, C]; box_indices: int32 [K] image of each box;
-    y: float32 [K, Sy], x: float32 [K, Sx] sample coordinates in feature pixels;
+    table: float32 [N, C], feature maps flattened to one row per pixel; base: int32 [K] the
+    row of each box's map's pixel (0, 0); height, width: each box's map size (ints, or int32
+    [K]); y: float32 [K, Sy], x: float32 [K, Sx] sample coordinates in feature pixels;
     valid_y: bool [K, Sy], valid_x: bool [K, Sx]: sample (i, j) is valid when both are true,
     an invalid sample is outside_value.
     A valid coordinate is first clamped to [0, H - 1] (x: [0, W - 1]); the low neighbour is
@@ -39,25 +46,22 @@ def _bilinear_gather(feature_map, box_indices, y, x, valid_y, valid_x, outside_v
     complement (at y = H - 1 both neighbours are row H - 1).
     Returns float32 [K, Sy, Sx, C].
     """
-    height = _dim(feature_map, 1)
-    width = _dim(feature_map, 2)
-    channels = _dim(feature_map, 3)
-
     def neighbours(coords, size):
-        coords = tf.clip_by_value(coords, 0.0, tf.cast(size - 1, tf.float32))
+        size_float, size = _column(size)
+        coords = tf.clip_by_value(coords, 0.0, size_float - 1.0)
         low = tf.floor(coords)
         low_index = tf.cast(low, tf.int32)
         return low_index, tf.minimum(low_index + 1, size - 1), coords - low
 
     y_low, y_high, y_frac = neighbours(y, height)
     x_low, x_high, x_frac = neighbours(x, width)
-    flat = tf.reshape(feature_map, tf.stack([-1, channels]))
-    image_rows = tf.cast(box_indices, tf.int32)[:, None] * height
-    rows_low = (image_rows + y_low) * width  # [K, Sy] flat index of column 0
-    rows_high = (image_rows + y_high) * width
+    row_length = _column(width)[1]
+    origin = tf.reshape(tf.cast(base, tf.int32), [-1, 1])
+    rows_low = origin + y_low * row_length  # [K, Sy] table row of column 0
+    rows_high = origin + y_high * row_length
 
     def corner(rows, columns):
-        return tf.gather(flat, rows[:, :, None] + columns[:, None, :])  # [K, Sy, Sx, C]
+        return tf.gather(table, rows[:, :, None] + columns[:, None, :])  # [K, Sy, Sx, C]
 
     x_weight = x_frac[:, None, :, None]
     top_left = corner(rows_low, x_low)
@@ -69,20 +73,58 @@ def _bilinear_gather(feature_map, box_indices, y, x, valid_y, valid_x, outside_v
     return tf.where(valid, values, tf.constant(outside_value, tf.float32))
 
 
+def _one_map(feature_map, box_indices):
+    """(table [B * H * W, C], base int32 [K], H, W) of one feature map [B, H, W, C]."""
+    height, width = _dim(feature_map, 1), _dim(feature_map, 2)
+    table = tf.reshape(feature_map, tf.stack([-1, _dim(feature_map, 3)]))
+    return table, tf.cast(box_indices, tf.int32) * (height * width), height, width
+
+
+def _pyramid(feature_maps, box_indices, levels):
+    """(table, base int32 [K], height int32 [K], width int32 [K]) of each box's own level:
+    every level [B, H_l, W_l, C] flattened into one table [sum of B * H_l * W_l, C]; levels:
+    int32 [K] each box's position in feature_maps."""
+    tables, starts, heights, widths = [], [], [], []
+    start = 0
+    for feature_map in feature_maps:
+        height, width = _dim(feature_map, 1), _dim(feature_map, 2)
+        tables.append(tf.reshape(feature_map, tf.stack([-1, _dim(feature_map, 3)])))
+        starts.append(start)
+        heights.append(height)
+        widths.append(width)
+        start = start + _dim(feature_map, 0) * height * width
+    pick = lambda values: tf.gather(tf.stack(values), levels)  # noqa: E731
+    height, width = pick(heights), pick(widths)
+    base = pick(starts) + tf.cast(box_indices, tf.int32) * height * width
+    return tf.concat(tables, axis=0), base, height, width
+
+
 def _crop_coordinates(start, end, size, count):
     """crop_and_resize's sample positions: float32 [K, count] feature pixels, and validity.
 
-    start, end: float32 [K] normalized box sides; size: H (or W). As TensorFlow's kernel:
-    start * (size - 1) + i * (end - start) * (size - 1) / (count - 1), or for count == 1 the
-    centre 0.5 * (start + end) * (size - 1); valid when inside [0, size - 1].
+    start, end: float32 [K] normalized box sides; size: H (or W), an int or int32 [K]. As
+    TensorFlow's kernel: start * (size - 1) + i * (end - start) * (size - 1) / (count - 1),
+    or for count == 1 the centre 0.5 * (start + end) * (size - 1); valid when inside
+    [0, size - 1].
     """
-    last = tf.cast(size - 1, tf.float32)
+    last = _column(size)[0] - 1.0  # [K or 1, 1]
     if count == 1:
-        coords = (0.5 * (start + end) * last)[:, None]
+        coords = (0.5 * (start + end))[:, None] * last
     else:
-        step = (end - start) * last / float(count - 1)
-        coords = start[:, None] * last + np.arange(count, dtype=np.float32) * step[:, None]
+        step = (end - start)[:, None] * last / float(count - 1)
+        coords = start[:, None] * last + np.arange(count, dtype=np.float32) * step
     return coords, tf.logical_and(coords >= 0.0, coords <= last)
+
+
+def _crop_and_resize(table, base, height, width, boxes, crop_size, extrapolation_value):
+    crop_h, crop_w = (int(size) for size in crop_size)
+    if crop_h < 1 or crop_w < 1:
+        raise ValueError(f"crop_size must be positive, got {crop_size}")
+    boxes = tf.convert_to_tensor(boxes, tf.float32)
+    y, valid_y = _crop_coordinates(boxes[:, 0], boxes[:, 2], height, crop_h)
+    x, valid_x = _crop_coordinates(boxes[:, 1], boxes[:, 3], width, crop_w)
+    return _bilinear_gather(table, base, height, width, y, x, valid_y, valid_x,
+                            extrapolation_value)
 
 
 def crop_and_resize_portable(feature_map, boxes, box_indices, crop_size,
@@ -97,24 +139,29 @@ def crop_and_resize_portable(feature_map, boxes, box_indices, crop_size,
     [0, H - 1] x [0, W - 1] are extrapolation_value.
     Returns float32 [K, crop_h, crop_w, C].
     """
-    crop_h, crop_w = (int(size) for size in crop_size)
-    if crop_h < 1 or crop_w < 1:
-        raise ValueError(f"crop_size must be positive, got {crop_size}")
     feature_map = tf.convert_to_tensor(feature_map, tf.float32)
-    boxes = tf.convert_to_tensor(boxes, tf.float32)
-    y, valid_y = _crop_coordinates(boxes[:, 0], boxes[:, 2], _dim(feature_map, 1), crop_h)
-    x, valid_x = _crop_coordinates(boxes[:, 1], boxes[:, 3], _dim(feature_map, 2), crop_w)
-    return _bilinear_gather(feature_map, box_indices, y, x, valid_y, valid_x,
+    return _crop_and_resize(*_one_map(feature_map, box_indices), boxes, crop_size,
                             extrapolation_value)
+
+
+def pyramid_crop_and_resize_portable(feature_maps, boxes, box_indices, levels, crop_size):
+    """crop_and_resize_portable of each box on its own level only: feature_maps a list of
+    float32 [B, H_l, W_l, C]; levels int32 [K], each box's position in that list; boxes,
+    box_indices, crop_size as crop_and_resize_portable (extrapolation value 0). One gather
+    over the levels flattened together, instead of every box on every level.
+    Returns float32 [K, crop_h, crop_w, C]."""
+    return _crop_and_resize(*_pyramid(feature_maps, box_indices, levels), boxes, crop_size,
+                            0.0)
 
 
 def _roi_coordinates(start, end, size, spatial_scale, output_size, sampling_ratio):
     """torchvision's sample positions: float32 [K, S * ratio] feature pixels, and validity.
 
-    start, end: float32 [K] box sides in image pixels; size: H (or W). As torchvision's kernel
-    (aligned=False): roi_start = start * scale, bin = max(end * scale - roi_start, 1) / S,
-    sample ph * ratio + i at roi_start + ph * bin + (i + 0.5) * bin / ratio; valid when
-    inside [-1, size].
+    start, end: float32 [K] box sides in image pixels; size: H (or W), an int or int32 [K];
+    spatial_scale: a float or float32 [K]. As torchvision's kernel (aligned=False):
+    roi_start = start * scale, bin = max(end * scale - roi_start, 1) / S, sample
+    ph * ratio + i at roi_start + ph * bin + (i + 0.5) * bin / ratio; valid when inside
+    [-1, size].
     """
     roi_start = start * spatial_scale
     bin_size = tf.maximum(end * spatial_scale - roi_start, 1.0) / float(output_size)
@@ -122,8 +169,29 @@ def _roi_coordinates(start, end, size, spatial_scale, output_size, sampling_rati
     offsets = np.tile(np.arange(sampling_ratio) + 0.5, output_size).astype(np.float32)
     coords = (roi_start[:, None] + bins * bin_size[:, None]
               + offsets * bin_size[:, None] / float(sampling_ratio))
-    limit = tf.cast(size, tf.float32)
+    limit = _column(size)[0]
     return coords, tf.logical_and(coords >= -1.0, coords <= limit)
+
+
+def _roi_align(table, base, height, width, boxes, spatial_scale, output_size, sampling_ratio):
+    output_size, sampling_ratio = int(output_size), int(sampling_ratio)
+    if output_size < 1 or sampling_ratio < 1:
+        raise ValueError("output_size and sampling_ratio must be positive, got "
+                         f"{output_size}, {sampling_ratio}")
+    boxes = tf.convert_to_tensor(boxes, tf.float32)
+    args = (spatial_scale, output_size, sampling_ratio)
+    y, valid_y = _roi_coordinates(boxes[:, 0], boxes[:, 2], height, *args)
+    x, valid_x = _roi_coordinates(boxes[:, 1], boxes[:, 3], width, *args)
+    samples = _bilinear_gather(table, base, height, width, y, x, valid_y, valid_x)
+    # [K, S * r, S * r, C] -> mean over each bin's r rows, then its r columns (4-D at most)
+    count = _dim(boxes, 0)
+    channels = _dim(table, 1)
+    size, ratio = output_size, sampling_ratio
+    rows = tf.reduce_mean(tf.reshape(samples, tf.stack([count, size, ratio,
+                                                        size * ratio * channels])), axis=2)
+    bins = tf.reduce_mean(tf.reshape(rows, tf.stack([count * size, size, ratio, channels])),
+                          axis=2)
+    return tf.reshape(bins, tf.stack([count, size, size, channels]))
 
 
 def roi_align_torchvision_portable(feature_map, boxes, box_indices, *, spatial_scale,
@@ -139,22 +207,17 @@ def roi_align_torchvision_portable(feature_map, boxes, box_indices, *, spatial_s
     zero, otherwise y is clamped to [0, H - 1] (x to [0, W - 1]).
     Returns float32 [K, S, S, C].
     """
-    output_size, sampling_ratio = int(output_size), int(sampling_ratio)
-    if output_size < 1 or sampling_ratio < 1:
-        raise ValueError("output_size and sampling_ratio must be positive, got "
-                         f"{output_size}, {sampling_ratio}")
     feature_map = tf.convert_to_tensor(feature_map, tf.float32)
-    boxes = tf.convert_to_tensor(boxes, tf.float32)
-    args = (spatial_scale, output_size, sampling_ratio)
-    y, valid_y = _roi_coordinates(boxes[:, 0], boxes[:, 2], _dim(feature_map, 1), *args)
-    x, valid_x = _roi_coordinates(boxes[:, 1], boxes[:, 3], _dim(feature_map, 2), *args)
-    samples = _bilinear_gather(feature_map, box_indices, y, x, valid_y, valid_x)
-    # [K, S * r, S * r, C] -> mean over each bin's r rows, then its r columns (4-D at most)
-    count = _dim(boxes, 0)
-    channels = _dim(feature_map, 3)
-    size, ratio = output_size, sampling_ratio
-    rows = tf.reduce_mean(tf.reshape(samples, tf.stack([count, size, ratio,
-                                                        size * ratio * channels])), axis=2)
-    bins = tf.reduce_mean(tf.reshape(rows, tf.stack([count * size, size, ratio, channels])),
-                          axis=2)
-    return tf.reshape(bins, tf.stack([count, size, size, channels]))
+    return _roi_align(*_one_map(feature_map, box_indices), boxes, spatial_scale, output_size,
+                      sampling_ratio)
+
+
+def pyramid_roi_align_torchvision_portable(feature_maps, boxes, box_indices, levels, *,
+                                           spatial_scales, output_size, sampling_ratio=2):
+    """roi_align_torchvision_portable of each box on its own level only: feature_maps a list
+    of float32 [B, H_l, W_l, C]; levels int32 [K], each box's position in that list;
+    spatial_scales: one float per level. One gather over the levels flattened together.
+    Returns float32 [K, S, S, C]."""
+    scale = tf.gather(tf.constant(spatial_scales, tf.float32), levels)
+    return _roi_align(*_pyramid(feature_maps, box_indices, levels), boxes, scale, output_size,
+                      sampling_ratio)

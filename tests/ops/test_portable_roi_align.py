@@ -6,6 +6,8 @@ import pytest
 import tensorflow as tf
 
 from mrcnn_tf.ops.portable_roi_align import (crop_and_resize_portable,
+                                             pyramid_crop_and_resize_portable,
+                                             pyramid_roi_align_torchvision_portable,
                                              roi_align_torchvision_portable)
 from mrcnn_tf.ops.torchvision_roi_align import roi_align_torchvision
 from tests.ops.test_torchvision_roi_align import roi_align_reference  # torchvision's rules, numpy
@@ -177,3 +179,54 @@ def test_traced_with_unknown_shapes_without_crop_and_resize_or_loops():
         # no boxes at all
         empty = concrete(tf.constant(feature), tf.zeros([0, 4]), tf.zeros([0], tf.int32))
         assert empty.shape == (0, 7, 5 if function is crops else 7, 3)
+
+
+def _pyramid(rng, batch, sizes, channels):
+    """Feature maps [batch, h, w, channels] for (h, w) in sizes, values of range ~20."""
+    return [rng.standard_normal((batch, h, w, channels)).astype(np.float32) * 10.0
+            for h, w in sizes]
+
+
+PYRAMID_SIZES = [(32, 24), (16, 12), (8, 6), (4, 3)]
+
+
+@pytest.mark.parametrize("traced", [False, True])
+def test_pyramid_crop_is_each_box_on_its_own_level(traced):
+    """pyramid_crop_and_resize_portable equals tf.image.crop_and_resize of each box on the
+    level it names; traced: inside a tf.function with every size unknown."""
+    rng = np.random.default_rng(11)
+    maps = _pyramid(rng, 2, PYRAMID_SIZES, 3)
+    boxes = _random_boxes(rng, 60, -0.3, 1.3, tiny=6)
+    indices = rng.integers(0, 2, 60).astype(np.int32)
+    levels = rng.integers(0, 4, 60).astype(np.int32)
+    function = pyramid_crop_and_resize_portable
+    if traced:
+        unknown = tf.TensorSpec([None, None, None, None], tf.float32)
+        function = tf.function(
+            lambda m, b, i, l: pyramid_crop_and_resize_portable(m, b, i, l, (7, 7)),
+            input_signature=[[unknown] * 4, tf.TensorSpec([None, 4], tf.float32),
+                             tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int32)])
+        ours = function([tf.constant(m) for m in maps], boxes, indices, levels)
+    else:
+        ours = function(maps, boxes, indices, levels, (7, 7))
+    theirs = np.stack([tf.image.crop_and_resize(maps[level], boxes[k:k + 1], indices[k:k + 1],
+                                                (7, 7))[0] for k, level in enumerate(levels)])
+    _close(ours, theirs, 40.0)
+    assert set(levels) == {0, 1, 2, 3}
+
+
+def test_pyramid_roi_align_is_each_box_on_its_own_level():
+    rng = np.random.default_rng(12)
+    maps = _pyramid(rng, 2, PYRAMID_SIZES, 3)
+    scales = [1 / 4, 1 / 8, 1 / 16, 1 / 32]
+    boxes = _random_boxes(rng, 60, -20.0, 140.0, tiny=6)
+    indices = rng.integers(0, 2, 60).astype(np.int32)
+    levels = rng.integers(0, 4, 60).astype(np.int32)
+    ours = pyramid_roi_align_torchvision_portable(maps, boxes, indices, levels,
+                                                  spatial_scales=scales, output_size=7,
+                                                  sampling_ratio=2)
+    theirs = np.stack([roi_align_torchvision(maps[level], boxes[k:k + 1], indices[k:k + 1],
+                                             spatial_scale=scales[level], output_size=7,
+                                             sampling_ratio=2)[0]
+                       for k, level in enumerate(levels)])
+    _close(ours, theirs, 40.0)
