@@ -80,6 +80,32 @@ def portable_nms(boxes, scores, max_output, iou_threshold, candidates=None):
     return tf.gather(order, first)
 
 
+TIE_FREE_TOP_K = "tie_free_top_k"  # the name of the top_k ops whose order of ties is moot
+
+
+def index_order_top_k(values, k):
+    """tf.math.top_k(values, k) of a long 1-D float32 values [N] (equal values: the lower
+    index first), built so that the top_k over all N values need not keep that order itself:
+    OpenVINO's stable TopK, which the others need (runtime.openvino_graph), takes seconds on
+    the RPN's 261888 scores.
+
+    The k-th largest value v is the same whatever a kernel does with ties; every value above
+    v is taken, and of those equal to v the lowest indices. A second top_k picks exactly these
+    k by keys that differ (N - index, plus N above v), in index order within each group; a
+    last top_k over just these k sorts them by value, ties in that order. The two top_k over
+    N are named TIE_FREE_TOP_K: make_topk_stable leaves them as they are.
+    Returns (values [k] descending, indices int32 [k]).
+    """
+    count = values.shape[0] if values.shape[0] is not None else tf.shape(values)[0]
+    kth = tf.math.top_k(values, k, name=TIE_FREE_TOP_K).values[k - 1]
+    size = tf.cast(count, tf.float32)
+    position = size - tf.cast(tf.range(count), tf.float32)  # N .. 1, exact below 2 ** 24
+    key = tf.where(values > kth, position + size, tf.where(values == kth, position, 0.0))
+    chosen = tf.math.top_k(key, k, name=TIE_FREE_TOP_K).indices
+    top_values, order = tf.math.top_k(tf.gather(values, chosen), k)
+    return top_values, tf.gather(chosen, order)
+
+
 def class_aware_nms(boxes, scores, class_ids, max_output, iou_threshold, class_spacing,
                     candidates):
     """Per-class NMS as one NMS: boxes float32 [K, 4] shifted by class_id * class_spacing
@@ -102,7 +128,7 @@ class PortableProposalLayer(ProposalLayer):
             self.pre_nms_limit, tf.shape(anchors)[1])
         proposals = []
         for b in range(batch):
-            scores, top = tf.math.top_k(fg_scores[b], k, sorted=True)
+            scores, top = index_order_top_k(fg_scores[b], k)
             boxes = apply_box_deltas_graph(tf.gather(anchors[b], top), tf.gather(deltas[b], top))
             boxes = clip_boxes_graph(boxes, tf.constant([0.0, 0.0, 1.0, 1.0]))
             keep = portable_nms(boxes, scores, self.proposal_count, self.nms_threshold)
@@ -221,7 +247,7 @@ class PortableTorchvisionProposals(TorchvisionProposals):
             offset = offset + count
             k = (min(self.pre_nms_top_n, count) if isinstance(count, int)
                  else tf.minimum(self.pre_nms_top_n, count))
-            top_logits, top = tf.math.top_k(level_logits, k)
+            top_logits, top = index_order_top_k(level_logits, k)
             boxes = decode_boxes(tf.gather(level_deltas, top), tf.gather(level_anchors, top),
                                  self.delta_weights)
             boxes = clip_boxes(boxes, image_hw[0], image_hw[1])

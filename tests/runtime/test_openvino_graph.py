@@ -82,3 +82,54 @@ def test_exported_ir_holds_stable_topk(small_exports):
     stable = [op.get_attributes()["stable"] for op in model.get_ordered_ops()
               if op.get_type_name() == "TopK"]
     assert stable and all(stable), stable
+
+
+def test_tie_free_topk_is_left_as_it_is(tmp_path):
+    """A TopK named tie_free_top_k (the portable graph's long ones, whose tie order cannot
+    change the result) stays as OpenVINO made it: its stable kernel is slow on long inputs."""
+    require_extra("onnx", "onnx")
+    require_extra("openvino", "openvino")
+    import onnx
+    import openvino
+    from onnx import TensorProto, helper
+
+    from mrcnn_tf.runtime.openvino_graph import make_topk_stable
+
+    graph = helper.make_graph(
+        [helper.make_node("TopK", ["x", "k"], ["ROI/tie_free_top_k:0", "ROI/tie_free_top_k:1"],
+                          axis=0, name="ROI/tie_free_top_k")], "topk",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [SIZE])],
+        [helper.make_tensor_value_info("ROI/tie_free_top_k:0", TensorProto.FLOAT, [K]),
+         helper.make_tensor_value_info("ROI/tie_free_top_k:1", TensorProto.INT64, [K])],
+        [helper.make_tensor("k", TensorProto.INT64, [1], [K])])
+    path = tmp_path / "tie_free.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    model = openvino.Core().read_model(str(path))
+    assert make_topk_stable(model) == 0
+
+
+def test_index_order_top_k_in_openvino_equals_tensorflow(tmp_path):
+    """layers.portable_layers.index_order_top_k converted to ONNX and run by OpenVINO, its two
+    long TopK nodes left unstable: the answer is still tf.math.top_k's on values full of ties."""
+    require_extra("tf2onnx", "onnx")
+    require_extra("openvino", "openvino")
+    import openvino
+    import tensorflow as tf
+    import tf2onnx
+
+    from mrcnn_tf.layers.portable_layers import index_order_top_k
+    from mrcnn_tf.runtime.openvino_graph import make_topk_stable
+
+    spec = [tf.TensorSpec([SIZE], tf.float32, name="x")]
+    function = tf.function(lambda x: index_order_top_k(x, K), input_signature=spec)
+    path = tmp_path / "index_order.onnx"
+    tf2onnx.convert.from_function(function, input_signature=spec, opset=17,
+                                  output_path=str(path))
+    model = openvino.Core().read_model(str(path))
+    assert make_topk_stable(model) == 1  # the last, short one; the two long ones stay
+    data = np.round(np.random.default_rng(2).random(SIZE) * 4).astype(np.float32) / 4
+    result = openvino.Core().compile_model(model, "CPU").create_infer_request().infer({0: data})
+    outputs = [np.asarray(value) for value in result.values()]
+    values, indices = tf.math.top_k(data, K)
+    assert any(np.array_equal(out, indices) for out in outputs), "indices differ"
+    assert any(np.array_equal(out, values) for out in outputs), "values differ"
