@@ -11,22 +11,27 @@ from tests.helpers import require_extra
 SIZE, K = 5000, 1000
 
 
-@pytest.fixture
-def topk_onnx(tmp_path):
-    """An ONNX model: x float32 [SIZE] -> TopK(x, K): values, int64 indices."""
+def _write_topk_onnx(path, name="topk"):
+    """An ONNX model at path: x float32 [SIZE] -> TopK(x, K) as node `name`, its outputs
+    NAME:0 (values) and NAME:1 (int64 indices), as tf2onnx names them."""
     require_extra("onnx", "onnx")
     import onnx
     from onnx import TensorProto, helper
 
+    values, indices = f"{name}:0", f"{name}:1"
     graph = helper.make_graph(
-        [helper.make_node("TopK", ["x", "k"], ["values", "indices"], axis=0)], "topk",
+        [helper.make_node("TopK", ["x", "k"], [values, indices], axis=0, name=name)], "topk",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [SIZE])],
-        [helper.make_tensor_value_info("values", TensorProto.FLOAT, [K]),
-         helper.make_tensor_value_info("indices", TensorProto.INT64, [K])],
+        [helper.make_tensor_value_info(values, TensorProto.FLOAT, [K]),
+         helper.make_tensor_value_info(indices, TensorProto.INT64, [K])],
         [helper.make_tensor("k", TensorProto.INT64, [1], [K])])
-    path = tmp_path / "topk.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
     return path
+
+
+@pytest.fixture
+def topk_onnx(tmp_path):
+    return _write_topk_onnx(tmp_path / "topk.onnx")
 
 
 def _run(model, data):
@@ -87,23 +92,12 @@ def test_exported_ir_holds_stable_topk(small_exports):
 def test_tie_free_topk_is_left_as_it_is(tmp_path):
     """A TopK named tie_free_top_k (the portable graph's long ones, whose tie order cannot
     change the result) stays as OpenVINO made it: its stable kernel is slow on long inputs."""
-    require_extra("onnx", "onnx")
     require_extra("openvino", "openvino")
-    import onnx
     import openvino
-    from onnx import TensorProto, helper
 
     from mrcnn_tf.runtime.openvino_graph import make_topk_stable
 
-    graph = helper.make_graph(
-        [helper.make_node("TopK", ["x", "k"], ["ROI/tie_free_top_k:0", "ROI/tie_free_top_k:1"],
-                          axis=0, name="ROI/tie_free_top_k")], "topk",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [SIZE])],
-        [helper.make_tensor_value_info("ROI/tie_free_top_k:0", TensorProto.FLOAT, [K]),
-         helper.make_tensor_value_info("ROI/tie_free_top_k:1", TensorProto.INT64, [K])],
-        [helper.make_tensor("k", TensorProto.INT64, [1], [K])])
-    path = tmp_path / "tie_free.onnx"
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    path = _write_topk_onnx(tmp_path / "tie_free.onnx", "ROI/tie_free_top_k")
     model = openvino.Core().read_model(str(path))
     assert make_topk_stable(model) == 0
 
