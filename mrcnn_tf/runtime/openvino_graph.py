@@ -26,7 +26,7 @@ def _opset():
 TIE_FREE = "tie_free_top_k"  # layers.portable_layers.TIE_FREE_TOP_K (no TensorFlow here)
 
 
-def _named_tie_free(node) -> bool:
+def is_tie_free(node) -> bool:
     """True for a node whose name, or one of its output tensors' names, says tie_free_top_k
     (OpenVINO names a node after its ONNX node or its output, by context)."""
     names = {node.get_friendly_name()}
@@ -44,7 +44,7 @@ def make_topk_stable(model) -> int:
     for node in model.get_ordered_ops():
         attributes = node.get_attributes()
         if (node.get_type_name() != "TopK" or attributes.get("stable", False)
-                or _named_tie_free(node)):
+                or is_tie_free(node)):
             continue
         stable = topk(node.input_value(0), node.input_value(1), attributes["axis"],
                       attributes["mode"], attributes["sort"],
