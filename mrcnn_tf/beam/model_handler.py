@@ -107,13 +107,9 @@ class MaskRCNNModelHandler(ModelHandler):
 
 class ExportedModelHandler(MaskRCNNModelHandler):
     """Runs an exported portable model (mrcnn-tf export --format onnx|openvino|litert: its
-    model file or folder, a local path on every worker) with ``mrcnn_tf.runtime``: no
-    TensorFlow on the workers. Its Config and class names are the export's own."""
-
-    def __init__(self, model, *, min_batch_size=1, max_batch_size=4,
-                 share_across_processes=False):
-        super().__init__(model, min_batch_size=min_batch_size, max_batch_size=max_batch_size,
-                         share_across_processes=share_across_processes)
+    model file or folder, a local path on every worker, given as ``weights``) with
+    ``mrcnn_tf.runtime``: no TensorFlow on the workers. Its Config and class names are the
+    export's own."""
 
     def load_model(self):
         """The runtime model (called once per worker process by RunInference)."""

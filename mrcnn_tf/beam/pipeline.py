@@ -16,6 +16,7 @@ worker thread keeps its own batches), then RunInference takes the batches as the
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import typing
 
@@ -63,13 +64,15 @@ class BeamDetectJob:
 
     def __post_init__(self):
         if self.class_names is None and self.model:
-            self.class_names = list(self._export().class_names)
+            self.class_names = list(self._export.class_names)
         elif self.class_names is None:
             from mrcnn_tf.weights.info import class_names_of
 
             self.class_names = list(class_names_of(self.weights))
 
+    @functools.cached_property
     def _export(self):
+        """The exported model's files (read once)."""
         from mrcnn_tf.runtime.model import ExportFiles
 
         return ExportFiles(self.model)
@@ -80,7 +83,7 @@ class BeamDetectJob:
         from mrcnn_tf.config import Config
 
         if self.model:
-            return self._export().config
+            return self._export.config
         return Config(**{"NUM_CLASSES": len(self.class_names), **self.config})
 
     def handler(self) -> MaskRCNNModelHandler:

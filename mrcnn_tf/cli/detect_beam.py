@@ -127,7 +127,7 @@ def make_job(args):
         if is_remote(args.model):
             raise model_setup.SetupError(f"--model {args.model!r}: an exported model must be "
                                          "a local file or folder")
-        _, classes = model_setup.load_exported(args)
+        classes = model_setup.exported_classes(args)  # the workers load the model
         return BeamDetectJob(input_pattern(args.input), args.out, model=args.model,
                              class_names=classes.names, classes=classes.keep, **common)
     local = argparse.Namespace(**vars(args))

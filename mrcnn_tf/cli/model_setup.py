@@ -176,10 +176,27 @@ def load_exported(args):
         model = load(args.model)
     except (ValueError, ImportError, OSError) as err:
         raise SetupError(f"--model: {err}") from None
-    names = list(model.class_names)
+    return model, _exported_classes(args, model.class_names)
+
+
+def exported_classes(args):
+    """ModelClasses of args.model's export, read from its folder without loading the model
+    (for work that runs it elsewhere, e.g. on Beam's workers). Raises SetupError."""
+    from mrcnn_tf.runtime.model import ExportFiles
+
+    try:
+        files = ExportFiles(args.model)
+    except (ValueError, OSError) as err:
+        raise SetupError(f"--model: {err}") from None
+    return _exported_classes(args, files.class_names)
+
+
+def _exported_classes(args, names) -> ModelClasses:
+    """The export's class names (or --class-names') and the kept --classes."""
+    names = list(names)
     if getattr(args, "class_names", None):
         names = list(class_names_for(len(names), args.class_names)[0])
-    return model, ModelClasses(names, kept_classes(args, names))
+    return ModelClasses(names, kept_classes(args, names))
 
 
 def config_overrides(args, family: str = "matterport") -> dict:
